@@ -1,0 +1,18 @@
+"""losslab: the loss-function and optimization lab.
+
+Every loss and optimizer of the deep-learning curriculum, exact to PyTorch, with analytic
+gradients; the models and training loops to run the classic experiments; loss landscapes;
+figures, a report and advice.
+
+>>> import losslab as ll
+>>> value, grad = ll.losses.mse.value_and_grad([2.5, 0.0], [3.0, 0.0])
+>>> float(value), grad.tolist()
+(0.125, [-0.5, 0.0])
+"""
+
+from losslab import losses, optim
+from losslab._core.config import config, get_config
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "config", "get_config", "losses", "optim"]

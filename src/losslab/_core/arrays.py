@@ -1,0 +1,123 @@
+"""Array namespace and dtype policy shared by every layer.
+
+NumPy arrays and anything ``np.asarray`` takes are computed with NumPy. Array-API arrays
+(PyTorch tensors, JAX arrays, ...) are computed in their own namespace and returned as such, so
+autograd frameworks can differentiate through losslab's forward formulas.
+
+Dtype policy: floating inputs keep their dtype (float32 stays float32); integers and booleans
+become the floating dtype of the other inputs, or float64 when none is floating.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "as_float",
+    "as_int",
+    "array_namespace",
+    "is_numpy_namespace",
+    "result_float_dtype",
+    "to_numpy",
+]
+
+
+def _is_foreign_array(x: Any) -> bool:
+    """True for array-API arrays that are not NumPy arrays (torch, jax, cupy, ...)."""
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, complex, bool)) or x is None:
+        return False
+    return hasattr(x, "__array_namespace__") or type(x).__module__.split(".")[0] in {
+        "torch",
+        "jax",
+        "jaxlib",
+        "cupy",
+    }
+
+
+def array_namespace(*arrays: Any) -> ModuleType:
+    """The namespace to compute in: NumPy unless an argument is a foreign array-API array."""
+    foreign = [a for a in arrays if _is_foreign_array(a)]
+    if not foreign:
+        return np
+    import array_api_compat
+
+    return array_api_compat.array_namespace(*foreign)
+
+
+def is_numpy_namespace(xp: ModuleType) -> bool:
+    """Whether ``xp`` computes with NumPy (plain or wrapped by array-api-compat)."""
+    return xp is np or getattr(xp, "__name__", "").endswith("numpy")
+
+
+def _is_floating(xp: ModuleType, dtype: Any) -> bool:
+    if is_numpy_namespace(xp):
+        return bool(np.issubdtype(np.dtype(dtype), np.floating))
+    return bool(xp.isdtype(dtype, "real floating"))
+
+
+def result_float_dtype(xp: ModuleType, *arrays: Any) -> Any:
+    """The floating dtype the computation runs in (see the module's dtype policy)."""
+    floats = [a.dtype for a in arrays if a is not None and _is_floating(xp, a.dtype)]
+    if not floats:
+        return xp.float64
+    return floats[0] if len(floats) == 1 else xp.result_type(*floats)
+
+
+def as_float(xp: ModuleType, x: Any, name: str, where: str, dtype: Any = None) -> Any:
+    """``x`` as a floating array of ``xp`` (NumPy: ``np.asarray``), clear errors otherwise."""
+    if is_numpy_namespace(xp):
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{where}: {name} must be array-like of numbers, got {type(x).__name__}") from err
+        if arr.dtype == object or not (
+            np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+        ):
+            raise TypeError(f"{where}: {name} must contain real numbers, got dtype {arr.dtype}")
+        if np.issubdtype(arr.dtype, np.complexfloating):
+            raise TypeError(f"{where}: {name} must be real, got dtype {arr.dtype}")
+        target = (
+            dtype
+            if dtype is not None
+            else (arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64)
+        )
+        return arr if arr.dtype == target else arr.astype(target)
+    if not hasattr(x, "dtype"):
+        x = xp.asarray(x)
+    target = dtype if dtype is not None else (x.dtype if _is_floating(xp, x.dtype) else xp.float64)
+    return x if x.dtype == target else xp.astype(x, target)
+
+
+def as_int(xp: ModuleType, x: Any, name: str, where: str) -> Any:
+    """Integer class labels; floats holding whole numbers are accepted, others refused."""
+    arr = np.asarray(x) if is_numpy_namespace(xp) else (x if hasattr(x, "dtype") else xp.asarray(x))
+    dtype = arr.dtype
+    if is_numpy_namespace(xp):
+        if np.issubdtype(dtype, np.integer):
+            return arr
+        if (
+            np.issubdtype(dtype, np.floating)
+            and arr.size
+            and np.all(np.isfinite(arr))
+            and np.all(arr == np.round(arr))
+        ):
+            return arr.astype(np.int64)
+        if arr.size == 0 and np.issubdtype(dtype, np.floating):
+            return arr.astype(np.int64)
+        raise TypeError(f"{where}: {name} must hold integer class indices, got dtype {dtype}")
+    if xp.isdtype(dtype, "integral"):
+        return arr
+    raise TypeError(f"{where}: {name} must hold integer class indices, got dtype {dtype}")
+
+
+def to_numpy(x: Any) -> npt.NDArray[Any]:
+    """A NumPy view or copy of any array (detached from autograd graphs)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach"):
+        return np.asarray(x.detach().cpu().numpy())
+    return np.asarray(x)

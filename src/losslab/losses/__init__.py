@@ -1,0 +1,63 @@
+"""The loss zoo: every loss of the curriculum, declared once with its analytic gradient.
+
+>>> import losslab as ll
+>>> float(ll.losses.huber([5.0], [3.0], delta=1.5))
+1.875
+>>> ll.losses.get("l2") is ll.losses.mse
+True
+"""
+
+from losslab.losses import (
+    adversarial,
+    classification,
+    composite,
+    distribution,
+    regression,
+    regularizers,
+    segmentation,
+    similarity,
+    weights,
+)
+from losslab.losses._spec import (
+    ClassAxisLoss,
+    Domain,
+    ElementwiseLoss,
+    Loss,
+    LossInfo,
+    Param,
+    Terms,
+    get,
+    names,
+    register,
+)
+from losslab.losses.adversarial import *  # noqa: F403
+from losslab.losses.classification import *  # noqa: F403
+from losslab.losses.composite import *  # noqa: F403
+from losslab.losses.distribution import *  # noqa: F403
+from losslab.losses.regression import *  # noqa: F403
+from losslab.losses.regularizers import *  # noqa: F403
+from losslab.losses.segmentation import *  # noqa: F403
+from losslab.losses.similarity import *  # noqa: F403
+from losslab.losses.weights import *  # noqa: F403
+
+__all__ = [
+    "ClassAxisLoss",
+    "Domain",
+    "ElementwiseLoss",
+    "Loss",
+    "LossInfo",
+    "Param",
+    "Terms",
+    "get",
+    "names",
+    "register",
+    *adversarial.__all__,
+    *classification.__all__,
+    *composite.__all__,
+    *distribution.__all__,
+    *regression.__all__,
+    *regularizers.__all__,
+    *segmentation.__all__,
+    *similarity.__all__,
+    *weights.__all__,
+]

@@ -1,0 +1,749 @@
+"""The loss engine: declaration, registry, validation, reductions and weights.
+
+A loss is declared once -- its forward formula, the analytic gradient right under it, optional
+diagonal Hessian and metadata -- and everything else (the registry, ``losslab list``, the docs
+table, the command line and the parametrized tests) reads that declaration.
+
+Three kinds of declaration share one reduction engine:
+
+``ElementwiseLoss``
+    ``l(y_pred_i, y_true_i)`` per element; ``value`` and ``grad`` are per-element formulas.
+``ClassAxisLoss``
+    a loss per sample over the last (class) axis of ``y_pred``; ``value`` returns the per-sample
+    loss, ``grad`` the derivative of each sample's loss with respect to its row of ``y_pred``.
+``Loss`` with a ``forward``
+    anything else (several differentiable inputs, shared parameters): ``forward`` returns the
+    unreduced loss and a vector-Jacobian product.
+
+Reduction semantics (DESIGN.md): ``"mean"`` divides the weighted sum by the number of unreduced
+entries (or by the sum of the declared per-entry ``count``, e.g. PyTorch's class weights and
+``ignore_index``); ``"sum"`` adds; ``"none"`` returns the weighted unreduced loss, and its
+gradient is the gradient of the sum. When every entry is excluded (a zero denominator), ``"mean"``
+returns 0 with a zero gradient (PyTorch returns NaN).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Literal
+
+import numpy as np
+
+from losslab._core.arrays import (
+    array_namespace,
+    as_float,
+    as_int,
+    is_numpy_namespace,
+    result_float_dtype,
+)
+from losslab._core.config import get_config
+from losslab._core.validation import check_choice
+
+__all__ = [
+    "ClassAxisLoss",
+    "Domain",
+    "ElementwiseLoss",
+    "Loss",
+    "LossInfo",
+    "Param",
+    "Terms",
+    "get",
+    "names",
+    "register",
+]
+
+Reduction = Literal["mean", "sum", "none"]
+REDUCTIONS = ("mean", "sum", "none")
+TASKS = (
+    "regression",
+    "binary",
+    "multiclass",
+    "distribution",
+    "similarity",
+    "segmentation",
+    "adversarial",
+    "composite",
+    "regularizer",
+)
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Param:
+    """A hyperparameter: its default and a check ``(where, name, value) -> normalized value``."""
+
+    default: Any
+    check: Callable[[str, str, Any], Any] | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The valid values of an input array, checked with one min/max pass.
+
+    ``low``/``high`` bound the values (closed unless ``open_low``/``open_high``); ``values`` lists
+    the only allowed values (e.g. ``(-1, 1)``); ``sample_low``/``sample_high`` bound the random
+    inputs the registry tests draw (kept away from kinks and edges).
+    """
+
+    description: str = "finite real numbers"
+    low: float = -math.inf
+    high: float = math.inf
+    open_low: bool = False
+    open_high: bool = False
+    values: tuple[float, ...] | None = None
+    sample_low: float = -3.0
+    sample_high: float = 3.0
+
+    def check(self, xp: ModuleType, x: Any, name: str, where: str) -> None:
+        """Raise ``ValueError`` naming ``name`` if ``x`` holds a value outside the domain."""
+        if x.shape and 0 in x.shape:
+            return
+        lo = _item(xp.min(x))
+        hi = _item(xp.max(x))
+        self.check_range(lo, hi, x, xp, name, where)
+
+    def check_range(self, lo: float, hi: float, x: Any, xp: ModuleType, name: str, where: str) -> None:
+        """Check from precomputed min/max (NaN in either means a NaN in ``x``)."""
+        if math.isnan(lo) or math.isnan(hi):
+            raise ValueError(f"{where}: {name} contains NaN")
+        if (math.isinf(lo) and self.low == -math.inf) or (math.isinf(hi) and self.high == math.inf):
+            raise ValueError(f"{where}: {name} contains infinite values; expected {self.description}")
+        below = lo < self.low or (self.open_low and lo == self.low)
+        above = hi > self.high or (self.open_high and hi == self.high)
+        if below or above:
+            bad = lo if below else hi
+            raise ValueError(f"{where}: {name} must hold {self.description}, got a value {bad!r}")
+        if self.values is not None:
+            allowed = (
+                xp.zeros(x.shape, dtype=xp.bool) if not is_numpy_namespace(xp) else np.zeros(x.shape, bool)
+            )
+            for v in self.values:
+                allowed = allowed | (x == v)
+            if not bool(xp.all(allowed)):
+                raise ValueError(f"{where}: {name} must hold {self.description}")
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Random valid values for tests."""
+        if self.values is not None:
+            return rng.choice(np.asarray(self.values, dtype=np.float64), size=shape)
+        return rng.uniform(self.sample_low, self.sample_high, size=shape)
+
+
+REAL = Domain()
+PROBABILITY = Domain("probabilities in [0, 1]", 0.0, 1.0, sample_low=0.05, sample_high=0.95)
+OPEN_PROBABILITY = Domain(
+    "probabilities in (0, 1)",
+    0.0,
+    1.0,
+    open_low=True,
+    open_high=True,
+    sample_low=0.05,
+    sample_high=0.95,
+)
+BINARY = Domain("binary labels 0 or 1", 0.0, 1.0, values=(0.0, 1.0))
+NONNEGATIVE = Domain("non-negative numbers", 0.0, sample_low=0.0, sample_high=4.0)
+POSITIVE = Domain("positive numbers", 0.0, open_low=True, sample_low=0.2, sample_high=4.0)
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """A loss's metadata: everything `losslab show`, the docs table and the tests read."""
+
+    name: str
+    task: str
+    formula: str
+    gradient: str
+    summary: str = ""
+    convex: bool = False
+    robust: bool = False
+    differentiable: bool = True
+    torch: str | None = None
+    keras: str | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    y_pred: str = ""
+    y_true: str = ""
+    aliases: tuple[str, ...] = ()
+    use_when: str = ""
+    conventions: str = ""
+    kind: str = "elementwise"
+    inputs: tuple[str, ...] = ("y_pred", "y_true")
+    differentiable_inputs: tuple[str, ...] = ("y_pred",)
+
+
+@dataclass
+class Terms:
+    """What a forward pass returns to the reduction engine.
+
+    ``loss``: the unreduced loss; ``count``: per-entry weights of the ``"mean"`` denominator
+    (``None``: each entry counts 1); ``vjp``: maps a cotangent shaped like ``loss`` (or a scalar)
+    to the gradients of the differentiable inputs, as a tuple.
+    """
+
+    loss: Any
+    count: Any = None
+    vjp: Callable[[Any], tuple[Any, ...]] | None = None
+
+
+def _item(x: Any) -> float:
+    """A 0-d array as a Python float (detached from any autograd graph)."""
+    return float(x.detach() if hasattr(x, "detach") else x)
+
+
+# --------------------------------------------------------------------------- registry
+
+_REGISTRY: dict[str, Loss] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(loss: Loss) -> Loss:
+    """Add a loss (and its aliases) to the registry; names are unique."""
+    for key in (loss.name, *loss.info.aliases):
+        if key in _REGISTRY or key in _ALIASES:
+            raise ValueError(f"register: a loss named {key!r} is already registered")
+    _REGISTRY[loss.name] = loss
+    for alias in loss.info.aliases:
+        _ALIASES[alias] = loss.name
+    return loss
+
+
+def names(task: str | None = None) -> list[str]:
+    """Registered loss names (aliases excluded), optionally only those of one ``task``."""
+    if task is not None:
+        check_choice("names", "task", task, TASKS)
+    return sorted(n for n, loss in _REGISTRY.items() if task is None or loss.info.task == task)
+
+
+def get(name: str) -> Loss:
+    """The loss registered under ``name`` or one of its aliases."""
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"get: name must be a loss name (str), got {name!r}")
+    key = name.strip().lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    if key not in _REGISTRY:
+        known = sorted([*_REGISTRY, *_ALIASES])
+        close = difflib.get_close_matches(key, known, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"unknown loss {name!r}.{hint} Valid names: {', '.join(known)}")
+    return _REGISTRY[key]
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class Loss:
+    """A registered loss: call it, take its ``grad`` or ``value_and_grad``, read its ``info``.
+
+    Subclasses implement ``_prepare`` (convert and validate inputs) and ``_forward`` (return
+    :class:`Terms`). A plain ``Loss`` is declared with ``forward`` and ``prepare`` callables.
+    """
+
+    kind = "general"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: str,
+        params: Mapping[str, Param] | None = None,
+        info: Mapping[str, Any] | None = None,
+        forward: Callable[..., Terms] | None = None,
+        prepare: Callable[..., tuple[Any, ...]] | None = None,
+        inputs: Sequence[str] = ("y_pred", "y_true"),
+        differentiable: Sequence[str] = ("y_pred",),
+        torch_fn: Callable[..., Any] | None = None,
+        sample: Callable[..., tuple[Any, ...]] | None = None,
+        perfect: Callable[..., tuple[Any, ...]] | None = None,
+        grad_bound: Callable[..., float] | None = None,
+        test_params: Sequence[Mapping[str, Any]] = ({},),
+        nonnegative: bool = True,
+        doc: str = "",
+    ) -> None:
+        check_choice("Loss", "task", task, TASKS)
+        self.name = name
+        self.params: dict[str, Param] = dict(params or {})
+        self.inputs = tuple(inputs)
+        self.differentiable = tuple(differentiable)
+        self._forward_fn = forward
+        self._prepare_fn = prepare
+        self.torch_fn = torch_fn
+        self._sample_fn = sample
+        self._perfect_fn = perfect
+        self.grad_bound = grad_bound
+        self.test_params = [dict(p) for p in test_params]
+        self.nonnegative = nonnegative
+        meta = dict(info or {})
+        meta.setdefault("kind", self.kind)
+        meta.setdefault("inputs", self.inputs)
+        meta.setdefault("differentiable_inputs", self.differentiable)
+        self.info = LossInfo(
+            name=name, task=task, defaults={k: p.default for k, p in self.params.items()}, **meta
+        )
+        self.__doc__ = doc or meta.get("summary", "")
+
+    # -- public API -----------------------------------------------------------------------
+
+    def __call__(
+        self,
+        *inputs: Any,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **params: Any,
+    ) -> Any:
+        """The loss value, reduced as ``reduction`` says."""
+        value, _ = self._evaluate(inputs, reduction, sample_weight, params, need_grad=False)
+        return value
+
+    def grad(
+        self,
+        *inputs: Any,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **params: Any,
+    ) -> Any:
+        """The gradient of the reduced value with respect to the differentiable input(s).
+
+        One array shaped like ``y_pred`` for single-input losses; a tuple in argument order
+        otherwise. With ``reduction="none"`` it is the gradient of the sum.
+        """
+        _, grads = self._evaluate(inputs, reduction, sample_weight, params, need_grad=True)
+        return grads
+
+    def value_and_grad(
+        self,
+        *inputs: Any,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **params: Any,
+    ) -> tuple[Any, Any]:
+        """``(value, grad)`` in one pass."""
+        return self._evaluate(inputs, reduction, sample_weight, params, need_grad=True)
+
+    def resolve_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults filled in, every value checked; unknown names raise ``TypeError``."""
+        unknown = sorted(set(params) - set(self.params))
+        if unknown:
+            valid = ", ".join(self.params) or "none"
+            raise TypeError(
+                f"{self.name}: unknown parameter(s) {', '.join(unknown)}; valid parameters: {valid}"
+            )
+        out = {}
+        for key, spec in self.params.items():
+            value = params.get(key, spec.default)
+            out[key] = spec.check(self.name, key, value) if spec.check is not None else value
+        self._check_params(out)
+        return out
+
+    def sample(self, rng: np.random.Generator, **params: Any) -> tuple[np.ndarray, ...]:
+        """Random valid float64 inputs (used by the registry tests and examples)."""
+        if self._sample_fn is None:
+            raise NotImplementedError(f"{self.name}: no sampler declared")
+        return self._sample_fn(rng, **self.resolve_params(params))
+
+    def perfect(self, rng: np.random.Generator, **params: Any) -> tuple[np.ndarray, ...] | None:
+        """Inputs at which the loss is exactly zero, or ``None`` when no such input exists."""
+        if self._perfect_fn is None:
+            return None
+        return self._perfect_fn(rng, **self.resolve_params(params))
+
+    def __repr__(self) -> str:
+        return f"<losslab loss {self.name} ({self.info.task})>"
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    def _check_params(self, params: dict[str, Any]) -> None:
+        """Cross-parameter checks (override where parameters constrain each other)."""
+
+    def _prepare(self, xp: ModuleType, inputs: tuple[Any, ...], params: dict[str, Any]) -> tuple[Any, ...]:
+        if self._prepare_fn is None:
+            raise NotImplementedError(f"{self.name}: no prepare declared")
+        return self._prepare_fn(xp, *inputs, **params)
+
+    def _forward(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], need_grad: bool
+    ) -> Terms:
+        if self._forward_fn is None:
+            raise NotImplementedError(f"{self.name}: no forward declared")
+        return self._forward_fn(xp, *arrays, need_grad=need_grad, **params)
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def _evaluate(
+        self,
+        inputs: tuple[Any, ...],
+        reduction: str,
+        sample_weight: Any,
+        params: Mapping[str, Any],
+        need_grad: bool,
+    ) -> tuple[Any, Any]:
+        if len(inputs) != len(self.inputs):
+            raise TypeError(
+                f"{self.name}: expected {len(self.inputs)} arrays ({', '.join(self.inputs)}), "
+                f"got {len(inputs)}"
+            )
+        check_choice(self.name, "reduction", reduction, REDUCTIONS)
+        resolved = self.resolve_params(params)
+        xp = array_namespace(*inputs, sample_weight)
+        arrays = self._prepare(xp, tuple(inputs), resolved)
+        fast = self._fast_path(xp, arrays, reduction, sample_weight, resolved, need_grad)
+        if fast is not None:
+            return fast
+        terms = self._forward(xp, arrays, resolved, need_grad)
+        return _reduce(self.name, xp, terms, reduction, sample_weight, need_grad, self._single_grad)
+
+    @property
+    def _single_grad(self) -> bool:
+        return len(self.differentiable) == 1
+
+    def _fast_path(
+        self,
+        xp: ModuleType,
+        arrays: tuple[Any, ...],
+        reduction: str,
+        sample_weight: Any,
+        params: dict[str, Any],
+        need_grad: bool,
+    ) -> tuple[Any, Any] | None:
+        return None
+
+
+def _weights(name: str, xp: ModuleType, sample_weight: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """``sample_weight`` as an array broadcast against the unreduced loss of ``shape``."""
+    w = as_float(xp, sample_weight, "sample_weight", name, dtype=dtype)
+    try:
+        w = xp.broadcast_to(w, shape) if tuple(w.shape) != tuple(shape) else w
+    except (ValueError, RuntimeError):
+        raise ValueError(
+            f"{name}: sample_weight of shape {tuple(w.shape)} does not broadcast against the "
+            f"unreduced loss of shape {tuple(shape)}"
+        ) from None
+    if get_config().validate and not bool(xp.all(xp.isfinite(w))):
+        raise ValueError(f"{name}: sample_weight contains NaN or infinite values")
+    return w
+
+
+def _reduce(
+    name: str,
+    xp: ModuleType,
+    terms: Terms,
+    reduction: str,
+    sample_weight: Any,
+    need_grad: bool,
+    single: bool,
+) -> tuple[Any, Any]:
+    """Weights, reduction and the matching cotangent for the VJP."""
+    loss = terms.loss
+    shape = tuple(loss.shape)
+    w = None if sample_weight is None else _weights(name, xp, sample_weight, shape, loss.dtype)
+    weighted = loss if w is None else loss * w
+    cot: Any = 1.0 if w is None else w
+    if reduction == "none":
+        value = weighted
+    else:
+        total = xp.sum(weighted)
+        if reduction == "sum":
+            value = total
+        else:
+            denom = float(math.prod(shape)) if terms.count is None else float(xp.sum(terms.count))
+            if denom == 0.0:
+                value = total * 0.0
+                cot = 0.0
+            else:
+                value = total / denom
+                cot = cot / denom
+    if is_numpy_namespace(xp) and reduction != "none":
+        value = value[()] if isinstance(value, np.ndarray) else value
+    if not need_grad:
+        return value, None
+    if terms.vjp is None:
+        raise NotImplementedError(f"{name}: no gradient declared")
+    grads = terms.vjp(cot)
+    return value, grads[0] if single else tuple(grads)
+
+
+def _check_shape_equal(name: str, a: Any, b: Any, a_name: str = "y_pred", b_name: str = "y_true") -> None:
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(
+            f"{name}: {a_name} and {b_name} must have the same shape, "
+            f"got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+
+
+def _check_nonempty(name: str, x: Any, x_name: str = "y_pred") -> None:
+    if math.prod(tuple(x.shape)) == 0:
+        raise ValueError(
+            f"{name}: {x_name} is empty (shape {tuple(x.shape)}); a loss needs at least one entry"
+        )
+
+
+# --------------------------------------------------------------------------- element-wise
+
+
+class ElementwiseLoss(Loss):
+    """A loss ``l(y_pred_i, y_true_i)`` per element, reduced over all elements.
+
+    ``value(xp, y_pred, y_true, **params)`` and ``grad(xp, y_pred, y_true, **params)`` are the
+    per-element formula and its derivative with respect to ``y_pred``; ``hessian`` (optional) the
+    second derivative. ``kernel(y_pred, y_true, out, scale, **params) -> float`` (optional) is a
+    fused NumPy path for one cache-sized block: it returns the block's loss sum and writes
+    ``scale * dl/dy_pred`` into ``out`` (``out`` may be ``None`` when no gradient is wanted).
+    """
+
+    kind = "elementwise"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        value: Callable[..., Any],
+        grad: Callable[..., Any],
+        hessian: Callable[..., Any] | None = None,
+        kernel: Callable[..., float] | None = None,
+        y_pred_domain: Domain = REAL,
+        y_true_domain: Domain = REAL,
+        transform_y_true: Callable[..., Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.value_fn = value
+        self.grad_fn = grad
+        self.hessian_fn = hessian
+        self.kernel = kernel
+        self.y_pred_domain = y_pred_domain
+        self.y_true_domain = y_true_domain
+        self.transform_y_true = transform_y_true
+        kwargs.setdefault("sample", self._default_sample)
+        kwargs.setdefault("perfect", None)
+        info = dict(kwargs.pop("info", {}) or {})
+        info.setdefault("y_pred", y_pred_domain.description)
+        info.setdefault("y_true", y_true_domain.description)
+        super().__init__(name, info=info, **kwargs)
+
+    def _default_sample(self, rng: np.random.Generator, **params: Any) -> tuple[np.ndarray, np.ndarray]:
+        shape = (4, 3)
+        return self.y_pred_domain.sample(rng, shape), self.y_true_domain.sample(rng, shape)
+
+    def _prepare(self, xp: ModuleType, inputs: tuple[Any, ...], params: dict[str, Any]) -> tuple[Any, ...]:
+        y_pred, y_true = inputs
+        if is_numpy_namespace(xp):
+            y_pred, y_true = np.asarray(y_pred), np.asarray(y_true)
+        elif not hasattr(y_true, "dtype"):
+            y_true = xp.asarray(y_true)
+        dtype = result_float_dtype(xp, y_pred, y_true)
+        y_pred = as_float(xp, y_pred, "y_pred", self.name, dtype=dtype)
+        y_true = as_float(xp, y_true, "y_true", self.name, dtype=dtype)
+        _check_shape_equal(self.name, y_pred, y_true)
+        _check_nonempty(self.name, y_pred)
+        return y_pred, y_true
+
+    def _validate(self, xp: ModuleType, y_pred: Any, y_true: Any) -> None:
+        self.y_pred_domain.check(xp, y_pred, "y_pred", self.name)
+        self.y_true_domain.check(xp, y_true, "y_true", self.name)
+
+    def _forward(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], need_grad: bool
+    ) -> Terms:
+        y_pred, y_true = arrays
+        if get_config().validate:
+            self._validate(xp, y_pred, y_true)
+        if self.transform_y_true is not None:
+            y_true = self.transform_y_true(xp, y_true)
+        loss = self.value_fn(xp, y_pred, y_true, **params)
+        if not need_grad:
+            return Terms(loss)
+        d = self.grad_fn(xp, y_pred, y_true, **params)
+        return Terms(loss, vjp=lambda cot: (d * cot,))
+
+    def hessian_diag(self, y_pred: Any, y_true: Any, *, reduction: Reduction = "mean", **params: Any) -> Any:
+        """Diagonal of the Hessian of the reduced value with respect to ``y_pred``."""
+        if self.hessian_fn is None:
+            raise NotImplementedError(f"{self.name}: no Hessian declared")
+        check_choice(self.name, "reduction", reduction, REDUCTIONS)
+        resolved = self.resolve_params(params)
+        xp = array_namespace(y_pred, y_true)
+        y_pred, y_true = self._prepare(xp, (y_pred, y_true), resolved)
+        if self.transform_y_true is not None:
+            y_true = self.transform_y_true(xp, y_true)
+        h = self.hessian_fn(xp, y_pred, y_true, **resolved)
+        return h / math.prod(tuple(y_pred.shape)) if reduction == "mean" else h
+
+    # -- cache-blocked NumPy evaluation --------------------------------------------------------
+
+    def _fast_path(
+        self,
+        xp: ModuleType,
+        arrays: tuple[Any, ...],
+        reduction: str,
+        sample_weight: Any,
+        params: dict[str, Any],
+        need_grad: bool,
+    ) -> tuple[Any, Any] | None:
+        y_pred, y_true = arrays
+        block = get_config().block_size
+        if not is_numpy_namespace(xp) or reduction == "none" or y_pred.size < 4 * block:
+            return None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight)
+            if w.shape != y_pred.shape:
+                return None
+            w = as_float(np, w, "sample_weight", self.name, dtype=y_pred.dtype)
+            if get_config().validate and not np.isfinite(w).all():
+                raise ValueError(f"{self.name}: sample_weight contains NaN or infinite values")
+            w = np.ascontiguousarray(w).reshape(-1)
+        else:
+            w = None
+        yp = np.ascontiguousarray(y_pred).reshape(-1)
+        yt = np.ascontiguousarray(y_true).reshape(-1)
+        n = yp.size
+        scale = 1.0 / n if reduction == "mean" else 1.0
+        out = np.empty_like(yp) if need_grad else None
+        validate = get_config().validate
+        kernel = self.kernel if (w is None and self.transform_y_true is None) else None
+        total = 0.0
+        lo_p = lo_t = math.inf
+        hi_p = hi_t = -math.inf
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            p, t = yp[start:stop], yt[start:stop]
+            if validate:
+                lo_p, hi_p = min(lo_p, p.min()), max(hi_p, p.max())
+                lo_t, hi_t = min(lo_t, t.min()), max(hi_t, t.max())
+            o = None if out is None else out[start:stop]
+            if kernel is not None:
+                total += kernel(p, t, o, scale, **params)
+                continue
+            tt = t if self.transform_y_true is None else self.transform_y_true(np, t)
+            loss = self.value_fn(np, p, tt, **params)
+            if w is None:
+                total += float(loss.sum())
+            else:
+                total += float(np.dot(loss, w[start:stop]))
+            if o is not None:
+                d = self.grad_fn(np, p, tt, **params)
+                np.multiply(d, scale if w is None else w[start:stop] * scale, out=o)
+        if validate:
+            self.y_pred_domain.check_range(float(lo_p), float(hi_p), y_pred, np, "y_pred", self.name)
+            self.y_true_domain.check_range(float(lo_t), float(hi_t), y_true, np, "y_true", self.name)
+        value = y_pred.dtype.type(total * scale)
+        grad = None if out is None else out.reshape(y_pred.shape)
+        return value, grad
+
+
+# --------------------------------------------------------------------------- class axis
+
+
+class ClassAxisLoss(Loss):
+    """A loss per sample over the last (class) axis of ``y_pred`` (shape ``(..., C)``).
+
+    ``targets`` is ``"probabilities"`` (``y_true`` shaped like ``y_pred``) or ``"labels"``
+    (integer class indices shaped ``y_pred.shape[:-1]``). ``value(xp, y_pred, y_true, **params)``
+    returns the per-sample loss; ``grad(...)`` the derivative of each sample's loss with respect to
+    its row; ``count(...)`` (optional) the per-sample weight of the ``"mean"`` denominator.
+    ``value_and_grad`` (optional) computes both in one pass.
+    """
+
+    kind = "class_axis"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        value: Callable[..., Any],
+        grad: Callable[..., Any],
+        value_and_grad: Callable[..., tuple[Any, Any]] | None = None,
+        count: Callable[..., Any] | None = None,
+        targets: Literal["probabilities", "labels"] = "probabilities",
+        y_pred_domain: Domain = REAL,
+        y_true_domain: Domain = PROBABILITY,
+        validate: Callable[..., None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.value_fn = value
+        self.grad_fn = grad
+        self.value_and_grad_fn = value_and_grad
+        self.count_fn = count
+        self.targets = targets
+        self.y_pred_domain = y_pred_domain
+        self.y_true_domain = y_true_domain
+        self.extra_validate = validate
+        info = dict(kwargs.pop("info", {}) or {})
+        info.setdefault("y_pred", f"{y_pred_domain.description}, shape (..., C)")
+        info.setdefault(
+            "y_true",
+            "integer class indices, shape (...)"
+            if targets == "labels"
+            else f"{y_true_domain.description}, shape (..., C)",
+        )
+        super().__init__(name, info=info, **kwargs)
+
+    def _prepare(self, xp: ModuleType, inputs: tuple[Any, ...], params: dict[str, Any]) -> tuple[Any, ...]:
+        y_pred, y_true = inputs
+        if is_numpy_namespace(xp):
+            y_pred, y_true = np.asarray(y_pred), np.asarray(y_true)
+        elif not hasattr(y_true, "dtype"):
+            y_true = xp.asarray(y_true)
+        if y_pred.ndim < 1:
+            raise ValueError(f"{self.name}: y_pred must have a class axis (last axis), got a scalar")
+        if self.targets == "labels":
+            y_pred = as_float(xp, y_pred, "y_pred", self.name)
+            y_true = as_int(xp, y_true, "y_true", self.name)
+            if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):
+                raise ValueError(
+                    f"{self.name}: y_true must hold one class index per sample, shape "
+                    f"{tuple(y_pred.shape[:-1])} for y_pred of shape {tuple(y_pred.shape)}, "
+                    f"got {tuple(y_true.shape)}"
+                )
+        else:
+            dtype = result_float_dtype(xp, y_pred, y_true)
+            y_pred = as_float(xp, y_pred, "y_pred", self.name, dtype=dtype)
+            y_true = as_float(xp, y_true, "y_true", self.name, dtype=dtype)
+            _check_shape_equal(self.name, y_pred, y_true)
+        _check_nonempty(self.name, y_pred)
+        if get_config().validate:
+            self.y_pred_domain.check(xp, y_pred, "y_pred", self.name)
+            if self.targets == "labels":
+                n_classes = y_pred.shape[-1]
+                labels = y_true
+                ignore = params.get("ignore_index")
+                if ignore is not None:
+                    labels = labels[labels != ignore]
+                lo = int(xp.min(labels)) if math.prod(tuple(labels.shape)) else 0
+                hi = int(xp.max(labels)) if math.prod(tuple(labels.shape)) else 0
+                if lo < 0 or hi >= n_classes:
+                    bad = lo if lo < 0 else hi
+                    raise ValueError(
+                        f"{self.name}: y_true must hold class indices in [0, {n_classes}), got {bad}"
+                    )
+            else:
+                self.y_true_domain.check(xp, y_true, "y_true", self.name)
+            if self.extra_validate is not None:
+                self.extra_validate(xp, y_pred, y_true, where=self.name, **params)
+        return y_pred, y_true
+
+    def _forward(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], need_grad: bool
+    ) -> Terms:
+        y_pred, y_true = arrays
+        count = None if self.count_fn is None else self.count_fn(xp, y_pred, y_true, **params)
+        if not need_grad:
+            return Terms(self.value_fn(xp, y_pred, y_true, **params), count)
+        if self.value_and_grad_fn is not None:
+            loss, d = self.value_and_grad_fn(xp, y_pred, y_true, **params)
+        else:
+            loss = self.value_fn(xp, y_pred, y_true, **params)
+            d = self.grad_fn(xp, y_pred, y_true, **params)
+
+        def vjp(cot: Any) -> tuple[Any]:
+            if isinstance(cot, float):
+                return (d * cot,)
+            return (d * cot[..., None],)
+
+        return Terms(loss, count, vjp)

@@ -1,0 +1,5 @@
+"""Class weights and label smoothing helpers."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
