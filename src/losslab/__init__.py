@@ -10,9 +10,20 @@ figures, a report and advice.
 (0.125, [-0.5, 0.0])
 """
 
-from losslab import losses, optim
+from losslab import data, explain, landscape, losses, models, optim, train
 from losslab._core.config import config, get_config
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "config", "get_config", "losses", "optim"]
+__all__ = [
+    "__version__",
+    "config",
+    "data",
+    "explain",
+    "get_config",
+    "landscape",
+    "losses",
+    "models",
+    "optim",
+    "train",
+]

@@ -1,0 +1,3 @@
+"""Commands about optimization: ``race``, ``train``."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""The curriculum's synthetic datasets and CSV loading, seeded."""
+
+__all__: list[str] = []

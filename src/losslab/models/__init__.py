@@ -1,0 +1,3 @@
+"""Functional models (linear, logistic, softmax, MLP) with manual backprop through the losses' gradients."""
+
+__all__: list[str] = []
