@@ -387,8 +387,9 @@ def _log_cosh_grad(xp, y_pred, y_true):
 
 
 def _log_cosh_hessian(xp, y_pred, y_true):
-    th = xp.tanh(y_pred - y_true)
-    return 1.0 - th * th
+    # sech^2 r = 1 - tanh^2 r, written as 4 e^{-2|r|} / (1 + e^{-2|r|})^2: no cancellation for big |r|.
+    e = xp.exp(-2.0 * xp.abs(y_pred - y_true))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def _log_cosh_kernel(p, t, out, scale):
@@ -672,7 +673,9 @@ def _gaussian_var_view(name: str, var: Any, shape: tuple[int, ...]) -> tuple[int
 def _gaussian_prepare(xp: ModuleType, y_pred: Any, y_true: Any, var: Any, **_: Any) -> tuple[Any, ...]:
     name = "gaussian_nll"
     if is_numpy_namespace(xp):
-        y_pred, y_true, var = np.asarray(y_pred), np.asarray(y_true), np.asarray(var)
+        y_pred, y_true = np.asarray(y_pred), np.asarray(y_true)
+        # A Python number var is weakly typed (PyTorch's float var): it does not promote float32.
+        var = var if isinstance(var, (int, float)) else np.asarray(var)
     dtype = result_float_dtype(xp, *(x for x in (y_pred, y_true, var) if hasattr(x, "dtype")))
     y_pred = as_float(xp, y_pred, "y_pred", name, dtype=dtype)
     y_true = as_float(xp, y_true, "y_true", name, dtype=dtype)
