@@ -56,8 +56,10 @@ def list_losses(
     except ValueError as err:
         _fail(str(err))
     table = Table(title="losslab losses" + (f" ({task})" if task else ""))
-    for column in ("name", "task", "convex", "robust", "PyTorch"):
-        table.add_column(column)
+    table.add_column("name", no_wrap=True)
+    for column in ("task", "convex", "robust"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("PyTorch", overflow="fold")
     for name in names:
         info = ll.losses.get(name).info
         table.add_row(name, info.task, _yes(info.convex), _yes(info.robust), info.torch or "-")

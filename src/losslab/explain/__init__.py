@@ -9,6 +9,7 @@
 """
 
 from losslab.explain import classification, regression  # noqa: F401  (register the explainers)
+from losslab.explain._catalog import LossCard, card, catalog_markdown
 from losslab.explain._core import (
     Context,
     Explanation,
@@ -18,7 +19,6 @@ from losslab.explain._core import (
     explainer_names,
     has_explainer,
 )
-from losslab.explain.catalog import LossCard, card, catalog_markdown
 
 __all__ = [
     "Context",

@@ -172,7 +172,8 @@ class Context:
 
     ``per_entry`` is ``loss(..., reduction="none")`` without sample weights; ``per_entry_grad``
     the matching ``loss.grad(..., reduction="none")`` as a tuple over the differentiable inputs.
-    Explainers may append ``notes`` (shown with the reduction).
+    Explainers may append ``notes`` (shown with the reduction) and set ``denominator_note`` (why
+    ``"mean"`` divides by something other than the number of entries).
     """
 
     loss: Loss
@@ -183,6 +184,7 @@ class Context:
     per_entry: np.ndarray
     per_entry_grad: tuple[np.ndarray, ...]
     notes: list[str] = field(default_factory=list)
+    denominator_note: str | None = None
 
     @property
     def y_pred(self) -> np.ndarray:
@@ -263,6 +265,7 @@ def explain(
     *inputs: Any,
     reduction: str = "mean",
     sample_weight: Any = None,
+    generic: bool = False,
     **params: Any,
 ) -> Explanation:
     """A step-by-step worked computation of ``loss(*inputs, reduction=reduction, **params)``.
@@ -272,6 +275,7 @@ def explain(
     :math:`p` and :math:`p_t`, the margin :math:`y f`), the branch taken per element, the
     per-element values and gradients, the reduction and the result. ``value`` and ``grad`` equal
     ``loss.value_and_grad(*inputs, reduction=reduction, sample_weight=sample_weight, **params)``.
+    ``generic=True`` gives the declaration-only walk-through even where a dedicated one exists.
 
     >>> import losslab as ll
     >>> ex = ll.explain.explain("huber", [5.0], [3.0], delta=1.5)
@@ -304,7 +308,7 @@ def explain(
         per_entry=np.asarray(per_entry),
         per_entry_grad=tuple(np.asarray(to_numpy(g)) for g in grads),
     )
-    entry = _dedicated(loss)
+    entry = None if generic else _dedicated(loss)
     middle = entry.fn(ctx) if entry is not None else _generic(ctx)
     value_np = to_numpy(value)
     grad_np: Any = tuple(to_numpy(g) for g in grad) if len(loss.differentiable) > 1 else to_numpy(grad)
@@ -456,12 +460,14 @@ def _reduction_step(ctx: Context, value: Any, grad: Any) -> Step:
     else:
         v = float(np.asarray(value))
         denominator: float = float(n)
-        if not math.isclose(total / n, v, rel_tol=1e-9, abs_tol=1e-12):
+        tol = 1e-9 if per_entry.dtype == np.float64 else 1e-4
+        if not math.isclose(total / n, v, rel_tol=tol, abs_tol=tol * 1e-3):
             if v != 0.0:
                 denominator = total / v
                 notes.append(
-                    f"the mean divides by the total count weight of the {word}s, W = {fmt(denominator)} "
-                    f"(not by n = {n})"
+                    ctx.denominator_note
+                    or f"the mean divides by the total count weight of the {word}s, W = {fmt(denominator)}"
+                    f" (not by n = {n})"
                 )
             else:
                 notes.append("every entry is excluded from the count: the mean is 0 with a zero gradient")

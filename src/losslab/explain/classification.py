@@ -253,7 +253,7 @@ def _hinge(ctx: Context) -> list[Step]:
         grad_step(
             ctx,
             r"\partial\ell/\partial f = -y \text{ if } y f < 1 \text{ else } 0",
-            lambda i: f"-y = {fmt(-y[i])}" if m[i] < margin else "0",
+            lambda i: "-y" if m[i] < margin else "0",
         )
     )
     return steps
@@ -383,7 +383,7 @@ def _sparse_categorical_cross_entropy(ctx: Context) -> list[Step]:
 
     def value(i: Index) -> str:
         if ignored[i]:
-            return "0 (ignored)"
+            return "ignored"
         wy = "" if w is None else f"{fmt(w[labels[i]])} * "
         if eps == 0:
             return f"-{wy}log(p_t) = -{wy}log({fmt(pt[i])})"
@@ -396,7 +396,7 @@ def _sparse_categorical_cross_entropy(ctx: Context) -> list[Step]:
     if w is not None or ignore is not None:
         counted = ~ignored
         denom = float(np.sum(w[safe][counted])) if w is not None else float(np.sum(counted))
-        ctx.notes.append(
+        ctx.denominator_note = (
             "PyTorch semantics: the mean divides by "
             + (
                 "the sum of the class weights of the counted targets"

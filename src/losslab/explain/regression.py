@@ -8,6 +8,7 @@ branch are the displayed intermediates.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -180,10 +181,11 @@ def _quantile(ctx: Context) -> list[Step]:
 @explainer("log_cosh", kind="elementwise")
 def _log_cosh(ctx: Context) -> list[Step]:
     rs, r = residual_step(ctx)
-    ctx.notes.append("log cosh r is evaluated as |r| + log(1 + exp(-2|r|)) - log 2, which cannot overflow")
+    values = loss_step(ctx, r"\ell = \log\cosh r", lambda i: f"log cosh({fmt(r[i])})")
+    safe = "evaluated as |r| + log(1 + exp(-2|r|)) - log 2, which cannot overflow\n"
     return [
         rs,
-        loss_step(ctx, r"\ell = \log\cosh r", lambda i: f"log cosh({fmt(r[i])})"),
+        replace(values, text=safe + values.text),
         grad_step(ctx, r"\partial\ell/\partial\hat y = \tanh r", lambda i: f"tanh({fmt(r[i])})"),
     ]
 
