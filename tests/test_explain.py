@@ -142,6 +142,15 @@ def test_inputs_are_not_mutated():
     assert p.tolist() == [1.0, -2.0] and t.tolist() == [0.5, 0.5]
 
 
+def test_torch_tensors_are_explained_with_numpy_numbers():
+    torch = pytest.importorskip("torch")
+    p = torch.tensor([5.0, 2.0], dtype=torch.float64)
+    ex = explain("huber", p, torch.tensor([3.0, 2.5], dtype=torch.float64), delta=1.5)
+    assert isinstance(ex.grad, np.ndarray)
+    assert math.isclose(float(ex.value), (1.875 + 0.125) / 2, rel_tol=1e-15)
+    _close(ex.grad, [0.75, -0.25])
+
+
 def test_aliases_and_loss_objects():
     assert explain("l2", [1.0], [0.0]).loss == "mse"
     assert explain(ll.losses.mae, [1.0], [0.0]).loss == "mae"

@@ -262,9 +262,11 @@ def explain(
 ) -> None:
     """Work a loss out step by step: --y-pred 5 --y-true 3 [--PARAM VALUE ...].
 
-    Arrays are comma or space separated (--y-pred 0.9,0.2), rows split by ';' (--y-pred
-    "2,1,0.1;0.5,2.5,0.3"). Parameters are the loss's own (--delta 1.5, --from-logits,
-    --label-smoothing 0.1); values are read as int, float, bool, None or a list.
+    Arrays: comma or space separated (--y-pred 0.9,0.2), rows split by ';' ("1,2;3,4").
+
+    Parameters: the loss's own (--delta 1.5, --from-logits, --label-smoothing 0.1).
+
+    Values are read as int, float, bool, None, a list or a string.
     """
     loss = _loss(name)
     try:

@@ -15,7 +15,7 @@ its declaration (formula, gradient, inputs, kind).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -136,7 +136,7 @@ class Explanation:
 
     @property
     def header(self) -> str:
-        inner = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        inner = ", ".join(f"{k}={_param_text(v)}" for k, v in self.params.items())
         return f'{self.loss}({inner}), reduction="{self.reduction}"'
 
     def to_text(self) -> str:
@@ -346,6 +346,13 @@ def _inputs_step(ctx: Context) -> Step:
     return Step("Inputs", "\n".join(lines), values=values)
 
 
+def _param_text(v: Any) -> str:
+    """A parameter as Python would write it in a call (arrays as lists of numbers)."""
+    if v is None or isinstance(v, (bool, str, int, float)):
+        return repr(v)
+    return fmt_param(v)
+
+
 def fmt_param(v: Any) -> str:
     """A parameter value: numbers with :func:`fmt`, everything else as ``repr``."""
     if v is None or isinstance(v, (bool, str)):
@@ -509,8 +516,3 @@ def _result_step(ctx: Context, value: Any, grad: Any) -> Step:
         values[f"grad_{name}"] = g
     values["grad"] = grad
     return Step("Result", "\n".join(lines), values=values)
-
-
-def iter_index(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
-    """Every index of ``shape`` in C order."""
-    return iter(np.ndindex(*shape))

@@ -474,7 +474,13 @@ def _multiclass_hinge(ctx: Context) -> list[Step]:
             values={"terms": terms, "s_y": sy},
         )
     ]
-    steps.append(_row_loss_step(ctx, ctx.loss.info.formula, lambda i: "the loss of these terms"))
+    if variant == "crammer_singer":
+        summary = terms.max(axis=-1)
+        word = "the largest term"
+    else:
+        summary = terms.sum(axis=-1)
+        word = "the sum of the terms"
+    steps.append(_row_loss_step(ctx, ctx.loss.info.formula, lambda i: f"{word}, {fmt(summary[i])}"))
     steps.append(_row_grad_step(ctx, ctx.loss.info.gradient, "s"))
     return steps
 
