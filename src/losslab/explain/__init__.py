@@ -1,3 +1,34 @@
-"""Step-by-step worked computations, rendered as text or markdown."""
+"""Step-by-step worked computations, rendered as text or markdown, and the loss catalog.
 
-__all__: list[str] = []
+>>> import losslab as ll
+>>> ex = ll.explain.explain("huber", [5.0], [3.0], delta=1.5)
+>>> float(ex.value), ex.grad.tolist()
+(1.875, [1.5])
+>>> print(ex.step("Branch").text)
+[0] |r| = 2 > delta = 1.5: linear branch
+"""
+
+from losslab.explain import classification, regression  # noqa: F401  (register the explainers)
+from losslab.explain._catalog import LossCard, card, catalog_markdown
+from losslab.explain._core import (
+    Context,
+    Explanation,
+    Step,
+    explain,
+    explainer,
+    explainer_names,
+    has_explainer,
+)
+
+__all__ = [
+    "Context",
+    "Explanation",
+    "LossCard",
+    "Step",
+    "card",
+    "catalog_markdown",
+    "explain",
+    "explainer",
+    "explainer_names",
+    "has_explainer",
+]
