@@ -13,6 +13,20 @@ Notation: :math:`p_i` = ``y_pred``, :math:`g_i` = ``y_true``, sums over one samp
 :math:`TP = \\sum p_i g_i`, :math:`FP = \\sum p_i (1 - g_i)`, :math:`FN = \\sum (1 - p_i) g_i`,
 :math:`s` = ``smooth``. A ratio whose denominator is exactly 0 (possible only with ``smooth=0`` and
 empty masks and predictions) is taken as 1 (perfect agreement), with a zero gradient.
+
+``ssim_loss`` is 1 - SSIM on ``(batch, channel, H, W)`` images (valid 11x11 Gaussian windows);
+``perceptual`` compares the features of any user-supplied extractor.
+
+>>> import numpy as np
+>>> import losslab as ll
+>>> p, g = np.array([[0.9, 0.1, 0.8, 0.2]]), np.array([[1.0, 0.0, 1.0, 0.0]])
+>>> round(float(ll.losses.dice(p, g, smooth=0.0)), 12)  # 1 - 2 * 1.7 / (2.0 + 2.0)
+0.15
+>>> round(float(ll.losses.iou(p, g, smooth=0.0)), 12)  # 1 - 1.7 / 2.3
+0.260869565217
+>>> x = np.random.default_rng(0).uniform(size=(2, 1, 16, 16))
+>>> float(ll.losses.ssim_loss(x, x))
+0.0
 """
 
 from __future__ import annotations
