@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from losslab._core.arrays import is_numpy_namespace
 from losslab._core.validation import check_choice, check_in_range, check_int, check_positive
 from losslab.losses._numerics import (
     as_like,
@@ -295,15 +296,18 @@ def _bce_kernel(p, t, out, scale, *, from_logits, pos_weight, label_smoothing):
     e = np.abs(p)
     np.negative(e, out=e)
     np.exp(e, out=e)  # e = exp(-|x|)
-    value = float(np.log1p(e).sum())
+    tmp = np.log1p(e)
+    value = float(tmp.sum())
     # relu(x) - y x per element is exact for 0/1 labels (no cancellation across the block).
     r = np.maximum(p, 0.0)
-    r -= y * p
+    r -= np.multiply(y, p, out=tmp)
     value += float(r.sum())
     if out is not None:
-        np.add(e, 1.0, out=out)
-        np.reciprocal(out, out=out)  # sigmoid(|x|)
-        np.multiply(out, e, out=out, where=p < 0)  # sigmoid(x) = e / (1 + e) for x < 0
+        # sigmoid(x) = exp(min(x, 0)) / (1 + exp(-|x|)), exact on both sides.
+        np.minimum(p, 0.0, out=out)
+        np.exp(out, out=out)
+        e += 1.0
+        out /= e
         out -= y
         out *= scale
     return value
@@ -750,8 +754,51 @@ def _scce_parts(xp, y_pred, y_true, ignore_index, label_smoothing, class_weight)
 
 
 def _scce_vg(xp, y_pred, y_true, *, from_logits, ignore_index, label_smoothing, class_weight, need_grad=True):
+    if from_logits and is_numpy_namespace(xp):
+        return _scce_logits_numpy(y_pred, y_true, ignore_index, label_smoothing, class_weight, need_grad)
     a, _ = _scce_parts(xp, y_pred, y_true, ignore_index, label_smoothing, class_weight)
     return _ce_from_coefficients(xp, y_pred, a, from_logits, need_grad)
+
+
+def _scce_logits_numpy(x, labels, ignore_index, label_smoothing, class_weight, need_grad):
+    """The same values and gradients as the generic path, in few in-place passes (no one-hot)."""
+    n = x.shape[-1]
+    eps = label_smoothing
+    keep = None if ignore_index is None else labels != ignore_index
+    safe = labels if keep is None else np.where(keep, labels, 0)
+    w = (
+        None
+        if class_weight is None
+        else _class_vector(np, class_weight, x, "class_weight", "sparse_categorical_cross_entropy")
+    )
+    z = np.subtract(x, x.max(axis=-1, keepdims=True))
+    z_y = np.take_along_axis(z, safe[..., None], axis=-1)[..., 0]
+    z_all = (z.sum(axis=-1) if w is None else z @ w) if eps else 0.0
+    np.exp(z, out=z)
+    s = z.sum(axis=-1)
+    log_s = np.log(s)
+    w_y = 1.0 if w is None else w[safe]
+    w_all = float(n if w is None else w.sum())
+    loss = (1.0 - eps) * w_y * (log_s - z_y)
+    if eps:
+        loss = loss + (eps / n) * (w_all * log_s - z_all)
+    if keep is not None:
+        loss = np.where(keep, loss, 0.0)
+    loss = np.asarray(loss, dtype=x.dtype)
+    if not need_grad:
+        return loss, None
+    on_label = (1.0 - eps) * np.broadcast_to(np.asarray(w_y, dtype=x.dtype), s.shape)
+    total = on_label + (eps / n) * w_all
+    if keep is not None:
+        on_label = on_label * keep
+        total = total * keep
+    z *= (total / s)[..., None]
+    at = safe[..., None]
+    np.put_along_axis(z, at, np.take_along_axis(z, at, -1) - on_label[..., None], -1)
+    if eps:
+        smooth = (eps / n) * (np.ones(n, dtype=x.dtype) if w is None else w)
+        z -= smooth if keep is None else smooth * keep[..., None]
+    return loss, z
 
 
 def _scce_count(xp, y_pred, y_true, *, from_logits, ignore_index, label_smoothing, class_weight):
