@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "LOG_CLAMP",
     "PROB_EPS",
@@ -59,8 +61,8 @@ def xlogy(xp: ModuleType, x: Any, y: Any) -> Any:
 LOG_CLAMP = -100.0
 """Lower clamp of log-probabilities (PyTorch's ``BCELoss``): log(0) counts as -100, not -inf."""
 
-PROB_EPS = 1e-12
-"""Floor of the denominators in gradients with respect to probabilities (PyTorch's ``BCELoss``)."""
+PROB_EPS = float(np.float32(1e-12))
+"""Floor of gradient denominators in probability space: PyTorch's ``BCELoss`` EPSILON, a float32 1e-12."""
 
 
 def clamped_log(xp: ModuleType, p: Any) -> Any:
