@@ -851,6 +851,12 @@ sparse_categorical_cross_entropy = register(
         targets="labels",
         validate=_check_probabilities,
         sample=_label_sample,
+        doc=(
+            "Cross-entropy with integer class targets, PyTorch's CrossEntropyLoss semantics.\n\n"
+            "'mean' divides by the sum of the class weights of the non-ignored targets. When every "
+            "target equals ignore_index, 'mean' returns 0 with a zero gradient: a deliberate "
+            "difference from PyTorch, which returns NaN."
+        ),
         torch_fn=_scce_torch,
         test_params=(
             {},
