@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.console import Console
 
@@ -12,7 +14,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# A terminal sets its own width; piped output (files, CI logs) gets room for the wide tables.
+console = Console(width=None if sys.stdout.isatty() else 150)
 
 
 @app.callback()
