@@ -155,16 +155,22 @@ def test_linear_regression_step():
 def test_logistic_regression_step():
     """x=1, y=1, w=b=0, lr=0.5: p=0.5, grads (p-y)x = -0.5, step to 0.25, 0.25."""
     p = 1 / (1 + math.exp(-0.0))
-    new = step_once(O.sgd(lr=0.5), {"w": np.array(0.0), "b": np.array(0.0)},
-                    {"w": np.array(p - 1.0), "b": np.array(p - 1.0)})
+    new = step_once(
+        O.sgd(lr=0.5),
+        {"w": np.array(0.0), "b": np.array(0.0)},
+        {"w": np.array(p - 1.0), "b": np.array(p - 1.0)},
+    )
     assert (float(new["w"]), float(new["b"])) == (0.25, 0.25)
 
 
 def test_practice_problem_linear_regression():
     """(x, y) = (3, 10), w=2, b=1, lr=0.05: y_hat=7, r=-3, grads (2 r x, 2 r) = (-18, -6): w'=2.9, b'=1.3."""
     r = 2 * 3 + 1 - 10
-    new = step_once(O.sgd(lr=0.05), {"w": np.array(2.0), "b": np.array(1.0)},
-                    {"w": np.array(2.0 * r * 3), "b": np.array(2.0 * r)})
+    new = step_once(
+        O.sgd(lr=0.05),
+        {"w": np.array(2.0), "b": np.array(1.0)},
+        {"w": np.array(2.0 * r * 3), "b": np.array(2.0 * r)},
+    )
     assert float(new["w"]) == pytest.approx(2.9) and float(new["b"]) == pytest.approx(1.3)
 
 
@@ -172,8 +178,9 @@ def test_practice_problem_logistic_regression():
     """x=2, y=0, w=1, b=-1, lr=0.2: z=1, p=sigma(1)=0.7310585786, grads (2p, p),
     w' = 1 - 0.4 p = 0.7075765686, b' = -1 - 0.2 p = -1.1462117157."""
     p = 1 / (1 + math.exp(-1.0))
-    new = step_once(O.sgd(lr=0.2), {"w": np.array(1.0), "b": np.array(-1.0)},
-                    {"w": np.array(p * 2.0), "b": np.array(p)})
+    new = step_once(
+        O.sgd(lr=0.2), {"w": np.array(1.0), "b": np.array(-1.0)}, {"w": np.array(p * 2.0), "b": np.array(p)}
+    )
     assert float(new["w"]) == pytest.approx(0.7075765686, abs=1e-10)
     assert float(new["b"]) == pytest.approx(-1.1462117157, abs=1e-10)
 

@@ -88,13 +88,23 @@ def test_random_search_with_bounds_and_sampler():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: O.numerical_grad(lambda v: 0.0, np.ones(2), method="backward"), ValueError,
-         r"numerical_grad: method must be one of .*'five_point'; got method='backward'"),
-        (lambda: O.numerical_grad(lambda v: v, np.ones(2)), ValueError, r"numerical_grad: f must return a scalar"),
+        (
+            lambda: O.numerical_grad(lambda v: 0.0, np.ones(2), method="backward"),
+            ValueError,
+            r"numerical_grad: method must be one of .*'five_point'; got method='backward'",
+        ),
+        (
+            lambda: O.numerical_grad(lambda v: v, np.ones(2)),
+            ValueError,
+            r"numerical_grad: f must return a scalar",
+        ),
         (lambda: O.numerical_grad(lambda v: float("nan"), np.ones(2)), ValueError, r"non-finite value"),
         (lambda: O.numerical_grad(lambda v: 0.0, np.ones(2), eps=0.0), ValueError, r"eps must be > 0"),
-        (lambda: O.gradcheck(lambda v: 0.0, lambda v: np.ones(3), np.ones(2)), ValueError,
-         r"gradcheck: grad_f\(x\) leaf \(\) has shape \(3,\), expected \(2,\)"),
+        (
+            lambda: O.gradcheck(lambda v: 0.0, lambda v: np.ones(3), np.ones(2)),
+            ValueError,
+            r"gradcheck: grad_f\(x\) leaf \(\) has shape \(3,\), expected \(2,\)",
+        ),
         (lambda: O.random_search(lambda v: 0.0, [[0, 1, 2]], 5), ValueError, r"bounds of shape \(d, 2\)"),
         (lambda: O.random_search(lambda v: 0.0, [[1, 0]], 5), ValueError, r"low <= high"),
         (lambda: O.random_search(lambda v: 0.0, [[0, 1]], 0), ValueError, r"n_trials must be >= 1"),

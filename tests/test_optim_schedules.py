@@ -33,13 +33,22 @@ CASES = [
     (S.constant(LR), lambda o: torch.optim.lr_scheduler.ConstantLR(o, factor=1.0, total_iters=0)),
     (S.step_decay(LR, 7), lambda o: torch.optim.lr_scheduler.StepLR(o, 7)),
     (S.step_decay(LR, 3, gamma=0.5), lambda o: torch.optim.lr_scheduler.StepLR(o, 3, gamma=0.5)),
-    (S.multistep_decay(LR, [5, 12, 12, 30]), lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [5, 12, 12, 30])),
-    (S.multistep_decay(LR, [30, 10], gamma=0.7), lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [30, 10], 0.7)),
+    (
+        S.multistep_decay(LR, [5, 12, 12, 30]),
+        lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [5, 12, 12, 30]),
+    ),
+    (
+        S.multistep_decay(LR, [30, 10], gamma=0.7),
+        lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [30, 10], 0.7),
+    ),
     (S.exponential_decay(LR, 0.95), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.95)),
     (S.cosine_decay(LR, 60), lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 60)),
     (S.cosine_decay(LR, 50, eta_min=0.01), lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 50, 0.01)),
     (S.linear_warmup(LR, 10), lambda o: torch.optim.lr_scheduler.LinearLR(o, total_iters=10)),
-    (S.linear_warmup(LR, 8, start_factor=0.05), lambda o: torch.optim.lr_scheduler.LinearLR(o, 0.05, total_iters=8)),
+    (
+        S.linear_warmup(LR, 8, start_factor=0.05),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, 0.05, total_iters=8),
+    ),
     (
         S.linear_warmup(LR, 8, start_factor=1.0, end_factor=0.2),
         lambda o: torch.optim.lr_scheduler.LinearLR(o, 1.0, 0.2, total_iters=8),
@@ -105,7 +114,10 @@ def test_schedule_at_numpy_integer_steps_and_repr():
         (lambda: S.step_decay(0.1, 0), r"step_decay: step_size must be >= 1, got step_size=0"),
         (lambda: S.step_decay(-0.1, 3), r"step_decay: lr must be >= 0, got lr=-0.1"),
         (lambda: S.cosine_decay(0.1, 2.5), r"cosine_decay: T_max must be an integer"),
-        (lambda: S.linear_warmup(0.1, 5, start_factor=1.5), r"linear_warmup: start_factor must be in \[0, 1\]"),
+        (
+            lambda: S.linear_warmup(0.1, 5, start_factor=1.5),
+            r"linear_warmup: start_factor must be in \[0, 1\]",
+        ),
         (lambda: S.multistep_decay(0.1, 5), r"multistep_decay: milestones must be a sequence"),
         (lambda: S.cosine_warm_restarts(0.1, 3, T_mult=0), r"cosine_warm_restarts: T_mult must be >= 1"),
         (lambda: S.exponential_decay(0.1, 0.9)(-1), r"exponential_decay: step must be >= 0, got step=-1"),

@@ -160,7 +160,9 @@ def test_adam_large_leaf_crosses_blocks():
     v = 0.999 * v1 + 0.001 * g2**2
     vmax = np.maximum(v1, v)
     np.testing.assert_allclose(s.mu, m, rtol=1e-12, atol=1e-16)
-    np.testing.assert_allclose(u2, (m / (1 - 0.81)) / (np.sqrt(vmax / (1 - 0.999**2)) + 1e-8), rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(
+        u2, (m / (1 - 0.81)) / (np.sqrt(vmax / (1 - 0.999**2)) + 1e-8), rtol=1e-11, atol=1e-14
+    )
 
 
 def test_rms_eps_inside_the_root():
@@ -216,7 +218,7 @@ def test_multi_steps_is_one_step_on_the_mean_gradient():
         ref, sp = plain.update(np.mean(batch, axis=0), sp, x)
         np.testing.assert_allclose(u, ref, rtol=1e-13)
         x = O.apply_updates(x, u)
-    assert sa.inner_state.count == 3
+    assert sa.inner_state.step == 3
 
 
 # ----------------------------------------------------------------------------- plateau
@@ -285,26 +287,54 @@ def test_update_never_mutates_and_keeps_structure(opt_name, tree_name):
     ("factory", "error", "match"),
     [
         (lambda: O.sgd(lr=-0.1), ValueError, r"sgd: lr must be >= 0, got lr=-0.1"),
-        (lambda: O.sgd(0.1, momentum=1.5), ValueError, r"sgd: momentum must be in \[0, 1\], got momentum=1.5"),
+        (
+            lambda: O.sgd(0.1, momentum=1.5),
+            ValueError,
+            r"sgd: momentum must be in \[0, 1\], got momentum=1.5",
+        ),
         (lambda: O.sgd(0.1, nesterov=True), ValueError, r"sgd: nesterov=True requires momentum > 0"),
         (lambda: O.sgd(0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError, r"dampening == 0"),
         (lambda: O.sgd(0.1, nesterov="yes"), TypeError, r"sgd: nesterov must be a bool"),
-        (lambda: O.adam(betas=(0.9, 1.0)), ValueError, r"adam: betas\[1\] must be in \[0, 1\), got betas\[1\]=1.0"),
+        (
+            lambda: O.adam(betas=(0.9, 1.0)),
+            ValueError,
+            r"adam: betas\[1\] must be in \[0, 1\), got betas\[1\]=1.0",
+        ),
         (lambda: O.adam(betas=0.9), TypeError, r"adam: betas must be a pair"),
         (lambda: O.adam(eps=-1e-8), ValueError, r"adam: eps must be >= 0"),
         (lambda: O.adamw(weight_decay=-0.1), ValueError, r"adamw: weight_decay must be >= 0"),
         (lambda: O.adam(amsgrad=1), TypeError, r"adam: amsgrad must be a bool"),
         (lambda: O.adagrad(lr_decay=-1), ValueError, r"adagrad: lr_decay must be >= 0"),
-        (lambda: O.adagrad(initial_accumulator_value=-1), ValueError, r"initial_accumulator_value must be >= 0"),
+        (
+            lambda: O.adagrad(initial_accumulator_value=-1),
+            ValueError,
+            r"initial_accumulator_value must be >= 0",
+        ),
         (lambda: O.rmsprop(alpha=2.0), ValueError, r"rmsprop: alpha must be in \[0, 1\]"),
         (lambda: O.rmsprop(lr="fast"), TypeError, r"rmsprop: lr must be a real number, got lr='fast'"),
-        (lambda: O.get("adamax"), ValueError, r"optim.get: unknown optimizer 'adamax'; expected one of adagrad"),
+        (
+            lambda: O.get("adamax"),
+            ValueError,
+            r"optim.get: unknown optimizer 'adamax'; expected one of adagrad",
+        ),
         (lambda: O.get("adam", momentum=0.9), TypeError, r"optim.get: adam has no hyperparameter 'momentum'"),
         (lambda: O.multi_steps(O.sgd(0.1), 0), ValueError, r"multi_steps: every_k must be >= 1"),
         (lambda: O.clip_by_global_norm(0.0), ValueError, r"clip_by_global_norm: max_norm must be > 0"),
-        (lambda: O.reduce_on_plateau(factor=1.0), ValueError, r"reduce_on_plateau: factor must be in \[0, 1\)"),
-        (lambda: O.scale_by_adam(eps_placement="tf"), ValueError, r"scale_by_adam: eps_placement must be one of"),
-        (lambda: O.chain(O.sgd(0.1), "adam"), TypeError, r"chain: argument 1 must be a GradientTransformation"),
+        (
+            lambda: O.reduce_on_plateau(factor=1.0),
+            ValueError,
+            r"reduce_on_plateau: factor must be in \[0, 1\)",
+        ),
+        (
+            lambda: O.scale_by_adam(eps_placement="tf"),
+            ValueError,
+            r"scale_by_adam: eps_placement must be one of",
+        ),
+        (
+            lambda: O.chain(O.sgd(0.1), "adam"),
+            TypeError,
+            r"chain: argument 1 must be a GradientTransformation",
+        ),
     ],
 )
 def test_hyperparameter_errors_name_the_argument(factory, error, match):
@@ -320,5 +350,5 @@ def test_weight_decay_needs_params():
 
 def test_registry():
     assert O.names() == ["adagrad", "adam", "adamw", "gd", "momentum", "nesterov", "rmsprop", "sgd"]
-    assert O.get("Adam").init(np.zeros(1)).count == 0
+    assert O.get("Adam").init(np.zeros(1)).step == 0
     assert isinstance(O.get("sgd", lr=0.1, momentum=0.9), O.GradientTransformation)

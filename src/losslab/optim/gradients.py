@@ -80,7 +80,7 @@ def numerical_grad(
             x0 = flat[i]
             h = step * max(1.0, abs(float(x0)))
 
-            def at(delta: float, i: int = i, x0: Any = x0) -> float:
+            def at(delta: float, i: int = i, x0: Any = x0, flat: np.ndarray = flat) -> float:
                 flat[i] = x0 + delta
                 value = evaluate()
                 flat[i] = x0
@@ -156,9 +156,7 @@ def gradcheck(
         a64 = np.asarray(a, dtype=np.float64)
         n64 = np.asarray(n, dtype=np.float64)
         if a64.shape != n64.shape:
-            raise ValueError(
-                f"gradcheck: grad_f(x) leaf {path} has shape {a64.shape}, expected {n64.shape}"
-            )
+            raise ValueError(f"gradcheck: grad_f(x) leaf {path} has shape {a64.shape}, expected {n64.shape}")
         if a64.size == 0:
             continue
         diff = np.abs(a64 - n64)
