@@ -25,7 +25,11 @@ POOL_MAX_ARRAYS = 12
 PARALLEL_MIN_SIZE = 1 << 20
 _pool: list[np.ndarray] = []
 _executor: ThreadPoolExecutor | None = None
-_WORKERS = max(1, min(4, os.cpu_count() or 1))
+# Threads for kernels over >= PARALLEL_MIN_SIZE elements. One by default: on the 2-core reference
+# machine the Adam step is memory-bound and a second thread measured no faster (slower in float64
+# under load); raise it on machines with idle cores and spare memory bandwidth.
+_WORKERS = 1
+_MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def empty(n: int, dtype: Any) -> np.ndarray:
