@@ -10,7 +10,6 @@ referenced -- directly, through a view, or inside a state the caller kept -- is 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,6 @@ _executor: ThreadPoolExecutor | None = None
 # machine the Adam step is memory-bound and a second thread measured no faster (slower in float64
 # under load); raise it on machines with idle cores and spare memory bandwidth.
 _WORKERS = 1
-_MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def empty(n: int, dtype: Any) -> np.ndarray:
