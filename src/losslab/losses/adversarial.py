@@ -297,10 +297,12 @@ def _penalty_prepare(xp, input_grads, **params):
     return (g,)
 
 
-def _penalty_forward(xp, g, *, need_grad, target, weight):
+def _penalty_forward(xp, g, *, need_grad, target, weight, one_sided):
     flat = xp.reshape(g, (g.shape[0], -1))
     norm = xp.sqrt(xp.sum(flat * flat, axis=1))
     gap = norm - target
+    if one_sided:
+        gap = xp.maximum(gap, xp.zeros_like(gap))
     loss = weight * gap * gap
     if not need_grad:
         return Terms(loss)
@@ -324,27 +326,44 @@ gradient_penalty = register(
         params={
             "target": Param(1.0, lambda w, n, v: check_positive(w, n, v, strict=False), "target norm"),
             "weight": Param(10.0, lambda w, n, v: check_positive(w, n, v, strict=False), "lambda"),
+            "one_sided": Param(False, lambda w, n, v: bool(v), "penalize only norms above the target"),
         },
         prepare=_penalty_prepare,
         forward=_penalty_forward,
         sample=lambda rng, **_: (rng.normal(size=(5, 3)),),
-        perfect=lambda rng, target, weight: (
+        perfect=lambda rng, target, weight, one_sided: (
             (lambda g: g / np.linalg.norm(g, axis=1, keepdims=True) * target)(rng.normal(size=(5, 3))),
         ),
-        test_params=({"target": 1.0, "weight": 10.0}, {"target": 0.5, "weight": 1.0}),
-        torch_fn=lambda torch, g, *, reduction, target, weight: _reduce_torch(
-            weight * (torch.linalg.vector_norm(g.reshape(g.shape[0], -1), dim=1) - target) ** 2, reduction
+        test_params=(
+            {"target": 1.0, "weight": 10.0},
+            {"target": 0.5, "weight": 1.0},
+            {"target": 1.5, "weight": 10.0, "one_sided": True},
+        ),
+        torch_fn=lambda torch, g, *, reduction, target, weight, one_sided: _reduce_torch(
+            weight
+            * (
+                (torch.linalg.vector_norm(g.reshape(g.shape[0], -1), dim=1) - target).clamp(min=0)
+                if one_sided
+                else torch.linalg.vector_norm(g.reshape(g.shape[0], -1), dim=1) - target
+            )
+            ** 2,
+            reduction,
         ),
         info=dict(
             summary="WGAN-GP gradient penalty lambda (||grad_x D(x_hat)|| - 1)^2 per interpolated sample.",
-            formula=r"\ell_i = \lambda\,(\lVert \nabla_{\hat x} D(\hat x_i) \rVert_2 - t)^2",
+            formula=(
+                r"\ell_i = \lambda\,(\lVert \nabla_{\hat x} D(\hat x_i) \rVert_2 - t)^2"
+                r"\ \text{(one-sided: } \lambda \max(0, \lVert g_i\rVert - t)^2)"
+            ),
             gradient=r"\partial\ell_i/\partial g_i = 2\lambda(\lVert g_i\rVert - t)\, g_i / \lVert g_i\rVert",
             torch="weight * (grad.flatten(1).norm(dim=1) - target).pow(2).mean()",
             use_when="Enforcing the critic's 1-Lipschitz constraint softly in WGAN-GP.",
             conventions=(
                 "Takes the critic's input gradients (batch, ...) and returns the penalty and its gradient "
                 "with respect to them; chain to the critic's parameters with the critic's own "
-                "vector-Jacobian product (see wgan_gp_critic). The subgradient at g = 0 is 0."
+                "vector-Jacobian product (see wgan_gp_critic). The subgradient at g = 0 is 0. "
+                "one_sided=True is the variant Gulrajani et al. mention (penalize only norms above 1): "
+                "it lets the critic be flat where the distributions already agree."
             ),
             references=(_GULRAJANI,),
         ),
@@ -396,6 +415,7 @@ def wgan_gp_critic(
     fake: Any,
     *,
     weight: float = 10.0,
+    one_sided: bool = False,
     seed: int | None = None,
     rng: np.random.Generator | None = None,
 ) -> tuple[float, Any]:
@@ -416,7 +436,7 @@ def wgan_gp_critic(
     scores_fake = critic.apply(params, fake_a)
     value_w, (d_real, d_fake) = wgan_critic.value_and_grad(scores_real, scores_fake)
     g = critic.input_grad(params, x_hat)
-    value_gp, d_g = gradient_penalty.value_and_grad(g, weight=weight)
+    value_gp, d_g = gradient_penalty.value_and_grad(g, weight=weight, one_sided=one_sided)
     grads_real = critic.params_vjp(params, real_a, d_real)
     grads_fake = critic.params_vjp(params, fake_a, d_fake)
     grads_gp = critic.input_grad_vjp(params, x_hat, d_g)

@@ -153,9 +153,7 @@ def gradcheck(
         a64 = np.asarray(a, dtype=np.float64)
         n64 = np.asarray(n, dtype=np.float64)
         if a64.shape != n64.shape:
-            raise ValueError(
-                f"gradcheck: grad_f(x) leaf {path} has shape {a64.shape}, expected {n64.shape}"
-            )
+            raise ValueError(f"gradcheck: grad_f(x) leaf {path} has shape {a64.shape}, expected {n64.shape}")
         if a64.size == 0:
             continue
         diff = np.abs(a64 - n64)

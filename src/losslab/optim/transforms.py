@@ -420,7 +420,13 @@ def _adam_leaf(
         if tmp2 is not None and pf is not None:  # coupled weight decay: g + wd * p
             gb = np.multiply(pf[start:stop], grad_param_coef, out=tmp2[:k])
             gb += gf[start:stop]
-        mb, vb, mo, vo, uo = mf[start:stop], vf[start:stop], m_out[start:stop], v_out[start:stop], u_out[start:stop]
+        mb, vb, mo, vo, uo = (
+            mf[start:stop],
+            vf[start:stop],
+            m_out[start:stop],
+            v_out[start:stop],
+            u_out[start:stop],
+        )
         np.subtract(gb, mb, out=mo)  # m + (1 - b1)(g - m), PyTorch's lerp
         mo *= c1
         mo += mb
@@ -647,7 +653,9 @@ def clip_by_global_norm(max_norm: float, *, eps: float = 1e-6) -> GradientTransf
     eps = check_positive("clip_by_global_norm", "eps", eps, strict=False)
 
     def update(grads: Tree, state: EmptyState, params: Tree = None, **extra: Any) -> tuple[Tree, EmptyState]:
-        total = math.sqrt(sum(float(np.vdot(g, g)) for g in (_as_float(x).ravel() for x in tree_leaves(grads))))
+        total = math.sqrt(
+            sum(float(np.vdot(g, g)) for g in (_as_float(x).ravel() for x in tree_leaves(grads)))
+        )
         factor = min(1.0, max_norm / (total + eps))
         return tree_map(lambda g: _as_float(g) * factor, grads), state
 
