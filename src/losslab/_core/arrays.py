@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 __all__ = [
     "as_float",
+    "as_floats",
     "as_int",
     "array_namespace",
     "is_numpy_namespace",
@@ -121,3 +122,30 @@ def to_numpy(x: Any) -> npt.NDArray[Any]:
     if hasattr(x, "detach"):
         return np.asarray(x.detach().cpu().numpy())
     return np.asarray(x)
+
+
+def as_floats(xp: ModuleType, where: str, **named: Any) -> tuple[Any, ...]:
+    """Several inputs as floating arrays of one common dtype, each checked for NaN/inf.
+
+    The dtype follows the module's policy (float32 stays float32; integers become float64).
+    Finiteness is checked only while validation is on (``ll.config(validate=False)``).
+    """
+    from losslab._core.config import get_config
+
+    raw = [
+        np.asarray(v) if is_numpy_namespace(xp) else (v if hasattr(v, "dtype") else xp.asarray(v))
+        for v in named.values()
+    ]
+    for name, arr in zip(named, raw):
+        if is_numpy_namespace(xp) and (
+            arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool)
+        ):
+            raise TypeError(f"{where}: {name} must contain real numbers, got dtype {arr.dtype}")
+    dtype = result_float_dtype(xp, *raw)
+    out = tuple(as_float(xp, arr, name, where, dtype=dtype) for name, arr in zip(named, raw))
+    if get_config().validate:
+        for name, arr in zip(named, out):
+            if not bool(xp.all(xp.isfinite(arr))):
+                kind = "NaN" if bool(xp.any(xp.isnan(arr))) else "infinite values"
+                raise ValueError(f"{where}: {name} contains {kind}")
+    return out

@@ -50,6 +50,7 @@ __all__ = [
     "Loss",
     "LossInfo",
     "Param",
+    "PointwiseLoss",
     "Terms",
     "get",
     "names",
@@ -221,7 +222,7 @@ def names(task: str | None = None) -> list[str]:
     return sorted(n for n, loss in _REGISTRY.items() if task is None or loss.info.task == task)
 
 
-def get(name: str) -> Loss:
+def get(name: str | Loss) -> Loss:
     """The loss registered under ``name`` or one of its aliases."""
     if isinstance(name, Loss):
         return name
@@ -747,3 +748,60 @@ class ClassAxisLoss(Loss):
             return (d * cot[..., None],)
 
         return Terms(loss, count, vjp)
+
+
+# --------------------------------------------------------------------------- point-wise, several inputs
+
+
+class PointwiseLoss(Loss):
+    """A loss evaluated element by element over several arrays of one shape.
+
+    ``value(xp, *arrays, **params)`` is the per-element loss; ``grads(xp, *arrays, **params)``
+    returns the per-element derivatives with respect to each input named in ``differentiable``, in
+    that order. ``domains`` maps input names to their :class:`Domain` (default: finite reals).
+    Used for losses such as the GAN objectives (real and fake logits) and two-view consistency.
+    """
+
+    kind = "pointwise"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        value: Callable[..., Any],
+        grads: Callable[..., tuple[Any, ...]],
+        domains: Mapping[str, Domain] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.value_fn = value
+        self.grads_fn = grads
+        self.domains = dict(domains or {})
+        kwargs.setdefault("sample", self._default_sample)
+        super().__init__(name, **kwargs)
+
+    def _domain(self, name: str) -> Domain:
+        return self.domains.get(name, REAL)
+
+    def _default_sample(self, rng: np.random.Generator, **params: Any) -> tuple[np.ndarray, ...]:
+        return tuple(self._domain(n).sample(rng, (4, 3)) for n in self.inputs)
+
+    def _prepare(self, xp: ModuleType, inputs: tuple[Any, ...], params: dict[str, Any]) -> tuple[Any, ...]:
+        from losslab._core.arrays import as_floats
+
+        arrays = as_floats(xp, self.name, **dict(zip(self.inputs, inputs)))
+        for name, arr in zip(self.inputs[1:], arrays[1:]):
+            _check_shape_equal(self.name, arrays[0], arr, self.inputs[0], name)
+        _check_nonempty(self.name, arrays[0], self.inputs[0])
+        if get_config().validate:
+            for name, arr in zip(self.inputs, arrays):
+                self._domain(name).check(xp, arr, name, self.name)
+        return arrays
+
+    def _forward(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], need_grad: bool
+    ) -> Terms:
+        loss = self.value_fn(xp, *arrays, **params)
+        if not need_grad:
+            return Terms(loss)
+        local = self.grads_fn(xp, *arrays, **params)
+        return Terms(loss, vjp=lambda cot: tuple(d * cot for d in local))
