@@ -84,7 +84,7 @@ def test_pytorch_parity(loss, params, reduction):
             tensors.append(torch.tensor(arr, dtype=torch.long))
         else:
             tensors.append(torch.tensor(arr, dtype=torch.float64, requires_grad=name in loss.differentiable))
-    reference = loss.torch_fn(torch, *tensors, reduction=reduction, **params)
+    reference = loss.torch_fn(torch, *tensors, reduction=reduction, **loss.resolve_params(params))
     reference.sum().backward()
     value, grads = loss.value_and_grad(*inputs, reduction=reduction, **params)
     np.testing.assert_allclose(value, reference.detach().numpy(), rtol=1e-10, atol=1e-12)

@@ -257,7 +257,9 @@ def _valid_options(loss: ll.losses.Loss) -> str:
 def explain(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A loss name or alias (see `losslab list`)."),
-    reduction: str = typer.Option("mean", "--reduction", help="mean, sum or none."),
+    reduction: str | None = typer.Option(
+        None, "--reduction", help="mean, sum or none (default: the loss's own, mean for most)."
+    ),
     markdown: bool = typer.Option(False, "--markdown", help="Print markdown instead of text."),
 ) -> None:
     """Work a loss out step by step: --y-pred 5 --y-true 3 [--PARAM VALUE ...].

@@ -263,7 +263,7 @@ def has_explainer(loss: str | Loss) -> bool:
 def explain(
     loss: str | Loss,
     *inputs: Any,
-    reduction: str = "mean",
+    reduction: str | None = None,
     sample_weight: Any = None,
     generic: bool = False,
     **params: Any,
@@ -287,6 +287,8 @@ def explain(
     loss = get(loss) if isinstance(loss, str) else loss
     if not isinstance(loss, Loss):
         raise TypeError(f"explain: loss must be a loss name or a registered loss, got {loss!r}")
+    if reduction is None:
+        reduction = loss.default_reduction
     check_choice("explain", "reduction", reduction, REDUCTIONS)
     if len(inputs) != len(loss.inputs):
         raise TypeError(

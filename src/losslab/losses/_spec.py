@@ -249,6 +249,8 @@ class Loss:
     """
 
     kind = "general"
+    #: The reduction ``__call__``/``grad``/``value_and_grad`` use when none is given.
+    default_reduction: Reduction = "mean"
 
     def __init__(
         self,

@@ -37,6 +37,7 @@ class RegularizerLoss(PointwiseLoss):
     """A point-wise penalty of parameters: default ``reduction="sum"``; trees of arrays accepted."""
 
     kind = "regularizer"
+    default_reduction: Reduction = "sum"
 
     def __call__(
         self, *inputs: Any, reduction: Reduction = "sum", sample_weight: Any = None, **params: Any
