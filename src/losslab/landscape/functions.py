@@ -17,7 +17,7 @@ Every function takes points ``w`` with the coordinates on the last axis (shape `
 >>> import losslab as ll
 >>> f = ll.landscape.functions.get("rosenbrock")
 >>> float(f.value([1.0, 1.0])), float(f.value([-1.5, 2.0]))
-(0.0, [0.0, 0.0])
+(0.0, 12.5)
 """
 
 from __future__ import annotations
