@@ -12,11 +12,14 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "tree_copy",
     "tree_flatten",
+    "tree_leaves_with_paths",
     "tree_leaves",
     "tree_map",
     "tree_structure_equal",
     "tree_unflatten",
+    "tree_vdot",
     "tree_zeros_like",
 ]
 
@@ -83,3 +86,38 @@ def tree_structure_equal(a: Tree, b: Tree) -> bool:
 def tree_zeros_like(tree: Tree) -> Tree:
     """Zeros shaped like each leaf (NumPy leaves stay NumPy, dtype kept)."""
     return tree_map(lambda x: np.zeros_like(np.asarray(x)), tree)
+
+
+def tree_leaves_with_paths(tree: Tree) -> list[tuple[tuple[Any, ...], Any]]:
+    """``(path, leaf)`` pairs in :func:`tree_leaves` order; a path is the tuple of keys/indices.
+
+    >>> tree_leaves_with_paths({"w": [1.0, 2.0], "b": 3.0})
+    [(('w', 0), 1.0), (('w', 1), 2.0), (('b',), 3.0)]
+    """
+    out: list[tuple[tuple[Any, ...], Any]] = []
+
+    def walk(node: Tree, path: tuple[Any, ...]) -> None:
+        if isinstance(node, dict):
+            for k in node:
+                walk(node[k], (*path, k))
+        elif _is_node(node):
+            for i, item in enumerate(node):
+                walk(item, (*path, i))
+        else:
+            out.append((path, node))
+
+    walk(tree, ())
+    return out
+
+
+def tree_copy(tree: Tree) -> Tree:
+    """A deep copy of the array leaves (``np.array(leaf, copy=True)``), structure rebuilt."""
+    return tree_map(lambda x: np.array(x, copy=True), tree)
+
+
+def tree_vdot(a: Tree, b: Tree) -> float:
+    """``sum_i <a_i, b_i>`` over the leaves, accumulated in float64 (``tree_vdot(g, g)`` is ||g||^2)."""
+    total = 0.0
+    for x, y in zip(tree_leaves(a), tree_leaves(tree_map(lambda v, _: v, b, a))):
+        total += float(np.vdot(np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()))
+    return total

@@ -1,6 +1,13 @@
-"""Optimizers as pure gradient transformations (Optax-style core, PyTorch names and defaults)."""
+"""Optimizers as pure gradient transformations (Optax-style core, PyTorch names and defaults).
 
+Building blocks (verbs) live in :mod:`losslab.optim.transforms`, named optimizers in
+:mod:`losslab.optim.optimizers`, learning-rate schedules in ``ll.optim.schedules`` and gradient
+tools (numerical gradient, gradient check, random search) in :mod:`losslab.optim.gradients`.
+"""
+
+from losslab.optim import schedules
 from losslab.optim.base import (
+    ChainState,
     EmptyState,
     GradientTransformation,
     apply_updates,
@@ -8,5 +15,98 @@ from losslab.optim.base import (
     identity,
     scale,
 )
+from losslab.optim.gradients import (
+    GradcheckResult,
+    RandomSearchResult,
+    gradcheck,
+    numerical_grad,
+    random_search,
+)
+from losslab.optim.optimizers import (
+    adagrad,
+    adam,
+    adamw,
+    gd,
+    get,
+    momentum,
+    names,
+    nesterov,
+    rmsprop,
+    sgd,
+)
+from losslab.optim.transforms import (
+    MultiStepsState,
+    ReduceOnPlateauState,
+    ScaleByAdagradState,
+    ScaleByAdamState,
+    ScaleByLearningRateState,
+    ScaleByRmsState,
+    SutskeverNesterovState,
+    TraceState,
+    VelocityMomentumState,
+    add_decayed_weights,
+    clip_by_global_norm,
+    clip_by_value,
+    decoupled_weight_decay,
+    ema,
+    multi_steps,
+    nesterov_lookahead,
+    reduce_on_plateau,
+    scale_by_adagrad,
+    scale_by_adam,
+    scale_by_learning_rate,
+    scale_by_rms,
+    sutskever_nesterov,
+    trace,
+    velocity_momentum,
+)
 
-__all__ = ["EmptyState", "GradientTransformation", "apply_updates", "chain", "identity", "scale"]
+__all__ = [
+    "ChainState",
+    "EmptyState",
+    "GradcheckResult",
+    "GradientTransformation",
+    "MultiStepsState",
+    "RandomSearchResult",
+    "ReduceOnPlateauState",
+    "ScaleByAdagradState",
+    "ScaleByAdamState",
+    "ScaleByLearningRateState",
+    "ScaleByRmsState",
+    "SutskeverNesterovState",
+    "TraceState",
+    "VelocityMomentumState",
+    "adagrad",
+    "adam",
+    "adamw",
+    "add_decayed_weights",
+    "apply_updates",
+    "chain",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "decoupled_weight_decay",
+    "ema",
+    "gd",
+    "get",
+    "gradcheck",
+    "identity",
+    "momentum",
+    "multi_steps",
+    "names",
+    "nesterov",
+    "nesterov_lookahead",
+    "numerical_grad",
+    "random_search",
+    "reduce_on_plateau",
+    "rmsprop",
+    "scale",
+    "scale_by_adagrad",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "scale_by_rms",
+    "schedules",
+    "sgd",
+    "sutskever_nesterov",
+    "trace",
+    "velocity_momentum",
+]

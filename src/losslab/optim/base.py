@@ -8,10 +8,15 @@ An optimizer is a :class:`GradientTransformation` -- a pair of pure functions::
 
 ``params``, ``grads`` and ``updates`` are trees (an array, or nested dicts/lists/tuples of arrays).
 ``update`` never mutates its inputs; state is a NamedTuple of trees.
+
+Extra keyword arguments of ``update`` (such as ``value=loss`` for
+:func:`~losslab.optim.reduce_on_plateau`) are passed by :func:`chain` to every transformation
+whose ``update`` accepts them (by name or through ``**extra``); the others never see them.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -47,14 +52,14 @@ class EmptyState(NamedTuple):
 def identity() -> GradientTransformation:
     """Pass gradients through unchanged."""
     return GradientTransformation(
-        lambda params: EmptyState(), lambda grads, state, params=None: (grads, state)
+        lambda params: EmptyState(), lambda grads, state, params=None, **extra: (grads, state)
     )
 
 
 def scale(factor: float) -> GradientTransformation:
     """Multiply updates by a constant ``factor`` (``scale(-lr)`` is plain gradient descent)."""
 
-    def update(grads: Updates, state: State, params: Params = None) -> tuple[Updates, State]:
+    def update(grads: Updates, state: State, params: Params = None, **extra: Any) -> tuple[Updates, State]:
         return tree_map(lambda g: g * factor, grads), state
 
     return GradientTransformation(lambda params: EmptyState(), update)
@@ -72,29 +77,54 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
         if not isinstance(t, GradientTransformation):
             raise TypeError(f"chain: argument {i} must be a GradientTransformation, got {type(t).__name__}")
 
+    accepted = [_extra_arguments(t.update) for t in transformations]
+
     def init(params: Params) -> ChainState:
         return ChainState(tuple(t.init(params) for t in transformations))
 
-    def update(grads: Updates, state: ChainState, params: Params = None) -> tuple[Updates, ChainState]:
+    def update(
+        grads: Updates, state: ChainState, params: Params = None, **extra: Any
+    ) -> tuple[Updates, ChainState]:
         new_states = []
-        for t, s in zip(transformations, state.inner):
-            grads, s = t.update(grads, s, params)
+        for t, s, names in zip(transformations, state.inner, accepted):
+            kwargs = extra if names is None else {k: v for k, v in extra.items() if k in names}
+            grads, s = t.update(grads, s, params, **kwargs)
             new_states.append(s)
         return grads, ChainState(tuple(new_states))
 
     return GradientTransformation(init, update)
 
 
+def _extra_arguments(fn: Callable[..., Any]) -> frozenset[str] | None:
+    """Keyword names ``fn`` accepts beyond ``(grads, state, params)``; ``None`` means any (``**extra``)."""
+    try:
+        parameters = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature: pass nothing extra
+        return frozenset()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(
+        p.name
+        for p in parameters[3:]
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    )
+
+
 def apply_updates(params: Params, updates: Updates) -> Params:
     """``params + updates`` leaf-wise, as new arrays (inputs are never mutated).
 
-    The result keeps each parameter's dtype (float32 parameters stay float32).
+    The result keeps each parameter's floating dtype (float32 parameters stay float32); integer
+    parameters become float64.
+
+    >>> apply_updates({"w": np.array([4.0])}, {"w": np.array([-2.4])})
+    {'w': array([1.6])}
     """
 
     def add(p: Any, u: Any) -> Any:
         if isinstance(p, np.ndarray) or np.isscalar(p):
             p_arr = np.asarray(p)
-            return np.asarray(p_arr + u).astype(p_arr.dtype, copy=False)
+            dtype = p_arr.dtype if np.issubdtype(p_arr.dtype, np.floating) else np.dtype(np.float64)
+            return np.asarray(p_arr + u).astype(dtype, copy=False)
         return p + u
 
     return tree_map(add, params, updates)
