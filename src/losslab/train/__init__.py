@@ -20,8 +20,10 @@ from losslab.train.callbacks import (
 from losslab.train.history import History
 from losslab.train.loop import fit, learning_rate_of
 from losslab.train.race import RaceEntry, race
+from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
 
 __all__ = [
+    "MODEL_KINDS",
     "Callback",
     "EarlyStopping",
     "GradientNormThreshold",
@@ -30,8 +32,11 @@ __all__ = [
     "RaceEntry",
     "TrainingRun",
     "ValidationPlateau",
+    "default_loss",
+    "evaluate",
     "fit",
     "learning_rate_of",
+    "make_model",
     "metrics",
     "race",
 ]

@@ -220,7 +220,9 @@ def _accepts_value(update: Callable[..., Any]) -> bool:
         sig = inspect.signature(update)
     except (TypeError, ValueError):
         return False
-    return "value" in sig.parameters
+    return "value" in sig.parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()
+    )
 
 
 def _global_norm(grads: Mapping[str, np.ndarray]) -> float:
