@@ -140,6 +140,7 @@ class Model:
         cache: list[Any] = []
         last = len(self.keys) - 1
         f = self.activation.forward
+        relu = self.activation.name == "relu"
         for l, (wk, bk) in enumerate(self.keys):
             z = h @ params[wk]
             z += params[bk]
@@ -147,7 +148,8 @@ class Model:
                 if keep:
                     cache.append((h, z, None))
                 return z, cache
-            a = f(z)
+            # ReLU in place: z is a fresh array and ReLU's derivative reads the same off a as off z.
+            a = np.maximum(z, 0.0, out=z) if relu else f(z)
             if keep:
                 cache.append((h, z, a))
             h = a + h if self.skips[l] else a
@@ -157,12 +159,18 @@ class Model:
         """Gradients of every parameter given ``dz = dloss/dz_L`` (same key order as ``params``)."""
         grads: dict[str, np.ndarray] = {}
         back = self.activation.backward
+        relu = self.activation.name == "relu"
         last = len(self.keys) - 1
         dh: Any = None  # dloss/dh_l, h_l the output of layer l
         for l in range(last, -1, -1):
             wk, bk = self.keys[l]
             h_prev, z, a = cache[l]
-            dz_l = dz if l == last else back(z, a, dh)
+            if l == last:
+                dz_l = dz
+            elif relu:  # dh is a fresh array from the layer above: mask it in place (unless a skip reads it)
+                dz_l = np.multiply(dh, a > 0, out=None if self.skips[l] else dh)
+            else:
+                dz_l = back(z, a, dh)
             grads[wk] = h_prev.T @ dz_l
             grads[bk] = dz_l.sum(axis=0)
             if l > 0:
