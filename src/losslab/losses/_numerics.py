@@ -5,7 +5,26 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-__all__ = ["log_sigmoid", "logsumexp", "sigmoid", "softplus", "xlogy"]
+import numpy as np
+
+__all__ = [
+    "LOG_CLAMP",
+    "PROB_EPS",
+    "as_like",
+    "clamped_log",
+    "clamped_log1m",
+    "floor_eps",
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "take_labels",
+    "xlogy",
+]
 
 
 def softplus(xp: ModuleType, x: Any) -> Any:
@@ -35,3 +54,72 @@ def xlogy(xp: ModuleType, x: Any, y: Any) -> Any:
     """x * log(y) with 0 * log(0) = 0."""
     safe = xp.where(x == 0, xp.ones_like(y), y)
     return xp.where(x == 0, xp.zeros_like(x), x * xp.log(safe))
+
+
+# --------------------------------------------------------------------------- probabilities
+
+LOG_CLAMP = -100.0
+"""Lower clamp of log-probabilities (PyTorch's ``BCELoss``): log(0) counts as -100, not -inf."""
+
+PROB_EPS = float(np.float32(1e-12))
+"""Floor of gradient denominators in probability space: PyTorch's ``BCELoss`` EPSILON, a float32 1e-12."""
+
+
+def clamped_log(xp: ModuleType, p: Any) -> Any:
+    """log(p) clamped below at -100, so p = 0 gives -100 instead of -inf (no warning)."""
+    positive = p > 0
+    safe = xp.where(positive, p, xp.ones_like(p))
+    floor = xp.full_like(p, LOG_CLAMP)
+    return xp.where(positive, xp.maximum(xp.log(safe), floor), floor)
+
+
+def clamped_log1m(xp: ModuleType, p: Any) -> Any:
+    """log(1 - p) = log1p(-p) clamped below at -100 (PyTorch's ``BCELoss``)."""
+    below = p < 1
+    safe = xp.where(below, p, xp.zeros_like(p))
+    floor = xp.full_like(p, LOG_CLAMP)
+    return xp.where(below, xp.maximum(xp.log1p(-safe), floor), floor)
+
+
+def floor_eps(xp: ModuleType, x: Any) -> Any:
+    """max(x, 1e-12): the denominator floor of probability-space gradients."""
+    return xp.maximum(x, xp.full_like(x, PROB_EPS))
+
+
+def relu(xp: ModuleType, x: Any) -> Any:
+    """max(x, 0)."""
+    return xp.maximum(x, xp.zeros_like(x))
+
+
+def log_softmax(xp: ModuleType, x: Any) -> Any:
+    """log softmax over the last axis: x - logsumexp(x)."""
+    return x - logsumexp(xp, x, axis=-1)
+
+
+def softmax(xp: ModuleType, x: Any) -> Any:
+    """softmax over the last axis, shifted by the row max."""
+    e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def take_labels(xp: ModuleType, a: Any, labels: Any) -> Any:
+    """``a[..., labels]`` row by row: the entry of each row at its integer label."""
+    idx = xp.expand_dims(labels, axis=-1)
+    return xp.take_along_axis(a, idx, axis=-1)[..., 0]
+
+
+def one_hot(xp: ModuleType, labels: Any, n_classes: int, like: Any) -> Any:
+    """One-hot rows (dtype and device of ``like``) for integer ``labels``."""
+    classes = xp.arange(n_classes, device=_device(like))
+    return xp.astype(xp.expand_dims(labels, axis=-1) == classes, like.dtype)
+
+
+def as_like(xp: ModuleType, value: Any, like: Any) -> Any:
+    """A parameter array (NumPy or list) in the namespace, dtype and device of ``like``."""
+    return xp.asarray(value, dtype=like.dtype, device=_device(like))
+
+
+def _device(x: Any) -> Any:
+    from array_api_compat import device
+
+    return device(x)
