@@ -141,16 +141,41 @@ def test_aliases_match_torch_sgd(alias, torch_kwargs):
 
 
 SCHEDULED = [
-    ("sgd", {"momentum": 0.9}, lambda: ll.optim.schedules.step_decay(0.05, 30, 0.5),
-     lambda o: torch.optim.lr_scheduler.StepLR(o, 30, 0.5), 0.05),
-    ("adam", {}, lambda: ll.optim.schedules.cosine_decay(0.05, STEPS, 1e-3),
-     lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, STEPS, 1e-3), 0.05),
-    ("adamw", {"weight_decay": 0.2}, lambda: ll.optim.schedules.exponential_decay(0.05, 0.98),
-     lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.98), 0.05),
-    ("adagrad", {"lr_decay": 0.01}, lambda: ll.optim.schedules.multistep_decay(0.5, [20, 80], 0.3),
-     lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [20, 80], 0.3), 0.5),
-    ("rmsprop", {"momentum": 0.5, "centered": True}, lambda: ll.optim.schedules.linear_warmup(0.01, 25, 0.1),
-     lambda o: torch.optim.lr_scheduler.LinearLR(o, 0.1, total_iters=25), 0.01),
+    (
+        "sgd",
+        {"momentum": 0.9},
+        lambda: ll.optim.schedules.step_decay(0.05, 30, 0.5),
+        lambda o: torch.optim.lr_scheduler.StepLR(o, 30, 0.5),
+        0.05,
+    ),
+    (
+        "adam",
+        {},
+        lambda: ll.optim.schedules.cosine_decay(0.05, STEPS, 1e-3),
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, STEPS, 1e-3),
+        0.05,
+    ),
+    (
+        "adamw",
+        {"weight_decay": 0.2},
+        lambda: ll.optim.schedules.exponential_decay(0.05, 0.98),
+        lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.98),
+        0.05,
+    ),
+    (
+        "adagrad",
+        {"lr_decay": 0.01},
+        lambda: ll.optim.schedules.multistep_decay(0.5, [20, 80], 0.3),
+        lambda o: torch.optim.lr_scheduler.MultiStepLR(o, [20, 80], 0.3),
+        0.5,
+    ),
+    (
+        "rmsprop",
+        {"momentum": 0.5, "centered": True},
+        lambda: ll.optim.schedules.linear_warmup(0.01, 25, 0.1),
+        lambda o: torch.optim.lr_scheduler.LinearLR(o, 0.1, total_iters=25),
+        0.01,
+    ),
 ]
 
 

@@ -119,5 +119,7 @@ def tree_vdot(a: Tree, b: Tree) -> float:
     """``sum_i <a_i, b_i>`` over the leaves, accumulated in float64 (``tree_vdot(g, g)`` is ||g||^2)."""
     total = 0.0
     for x, y in zip(tree_leaves(a), tree_leaves(tree_map(lambda v, _: v, b, a))):
-        total += float(np.vdot(np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel()))
+        total += float(
+            np.vdot(np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel())
+        )
     return total

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from losslab._core.tree import tree_map
+from losslab.optim import _buffers
 
 __all__ = [
     "EmptyState",
@@ -124,7 +125,11 @@ def apply_updates(params: Params, updates: Updates) -> Params:
         if isinstance(p, np.ndarray) or np.isscalar(p):
             p_arr = np.asarray(p)
             dtype = p_arr.dtype if np.issubdtype(p_arr.dtype, np.floating) else np.dtype(np.float64)
-            return np.asarray(p_arr + u).astype(dtype, copy=False)
+            u_arr = np.asarray(u)
+            if p_arr.size >= _buffers.POOL_MIN_SIZE and u_arr.shape == p_arr.shape:
+                out = _buffers.empty(p_arr.size, dtype).reshape(p_arr.shape)
+                return np.add(p_arr, u_arr, out=out, casting="unsafe")
+            return np.asarray(p_arr + u_arr).astype(dtype, copy=False)
         return p + u
 
     return tree_map(add, params, updates)

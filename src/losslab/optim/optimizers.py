@@ -18,6 +18,7 @@ match ``torch.optim`` to rounding (tested to a relative 1e-10 over 200 steps).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -202,7 +203,7 @@ def adamw(
     weight_decay: float = 1e-2,
     amsgrad: bool = False,
 ) -> GradientTransformation:
-    r"""AdamW, as ``torch.optim.AdamW``: Adam plus decoupled decay :math:`\theta \mathrel{-}= \eta\lambda\theta`.
+    r"""AdamW, as ``torch.optim.AdamW``: Adam plus decoupled decay :math:`\eta\lambda\theta`.
 
     The decay uses the same :math:`\eta` as the step (PyTorch; Optax's ``adamw`` too) and is not
     divided by the bias correction. Reference: Loshchilov & Hutter (2019), ICLR.
@@ -267,12 +268,12 @@ def get(name: str, **hyperparams: Any) -> GradientTransformation:
     if key not in _REGISTRY:
         raise ValueError(f"optim.get: unknown optimizer {name!r}; expected one of {', '.join(names())}")
     factory = _REGISTRY[key]
-    import inspect
 
     allowed = set(inspect.signature(factory).parameters)
     unknown = sorted(set(hyperparams) - allowed)
     if unknown:
         raise TypeError(
-            f"optim.get: {key} has no hyperparameter {unknown[0]!r}; expected some of {', '.join(sorted(allowed))}"
+            f"optim.get: {key} has no hyperparameter {unknown[0]!r}; "
+            f"expected some of {', '.join(sorted(allowed))}"
         )
     return factory(**hyperparams)

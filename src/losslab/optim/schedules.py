@@ -62,7 +62,8 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     step_size = check_int("step_decay", "step_size", step_size, minimum=1)
     gamma = check_positive("step_decay", "gamma", gamma, strict=False)
     return Schedule(
-        lambda k: lr * gamma ** (k // step_size), f"step_decay(lr={lr!r}, step_size={step_size}, gamma={gamma!r})"
+        lambda k: lr * gamma ** (k // step_size),
+        f"step_decay(lr={lr!r}, step_size={step_size}, gamma={gamma!r})",
     )
 
 

@@ -8,9 +8,9 @@ learning rate come last from :func:`scale_by_learning_rate`, so
 return final updates (sign included) say so: :func:`velocity_momentum`, :func:`sutskever_nesterov`,
 :func:`decoupled_weight_decay`.
 
-Steps are counted from 0: a transformation's ``count`` is the number of updates it has made, so
-the update number ``t = count + 1`` (PyTorch's ``step``) and a schedule is evaluated at
-``count`` (PyTorch's lr after ``count`` calls of ``scheduler.step()``).
+Steps are counted from 0: a state's ``step`` is the number of updates made so far, so the update
+number is ``t = step + 1`` (PyTorch's ``step`` after its increment) and a schedule is evaluated
+at ``step`` (PyTorch's lr after ``step`` calls of ``scheduler.step()``).
 
 The three momentum forms of the curriculum, and how they relate for a constant lr :math:`\eta`:
 
@@ -36,6 +36,7 @@ import numpy as np
 
 from losslab._core.tree import tree_leaves, tree_map
 from losslab._core.validation import check_choice, check_in_range, check_int, check_positive
+from losslab.optim import _buffers
 from losslab.optim.base import EmptyState, GradientTransformation
 
 __all__ = [
@@ -121,7 +122,7 @@ def _bias_correction(decay: float, count: int) -> float:
 class TraceState(NamedTuple):
     """PyTorch's momentum buffer (zeros before the first update) and the update count."""
 
-    count: int
+    step: int
     buffer: Tree
 
 
@@ -152,12 +153,12 @@ def trace(decay: float, *, dampening: float = 0.0, nesterov: bool = False) -> Gr
         return TraceState(0, _zeros(params))
 
     def update(grads: Tree, state: TraceState, params: Tree = None, **extra: Any) -> tuple[Tree, TraceState]:
-        if state.count == 0:
+        if state.step == 0:
             buffer = tree_map(lambda g: np.array(_as_float(g), copy=True), grads)
         else:
             buffer = tree_map(lambda g, b: decay * b + (1.0 - dampening) * _as_float(g), grads, state.buffer)
         out = tree_map(lambda g, b: _as_float(g) + decay * b, grads, buffer) if nesterov else buffer
-        return out, TraceState(state.count + 1, buffer)
+        return out, TraceState(state.step + 1, buffer)
 
     return GradientTransformation(init, update)
 
@@ -175,7 +176,7 @@ def ema(decay: float, *, debias: bool = False) -> GradientTransformation:
         return TraceState(0, _zeros(params))
 
     def update(grads: Tree, state: TraceState, params: Tree = None, **extra: Any) -> tuple[Tree, TraceState]:
-        count = state.count + 1
+        count = state.step + 1
         v = tree_map(lambda g, m: _moment(_as_float(g), m, decay), grads, state.buffer)
         out = tree_map(lambda m: m / _bias_correction(decay, count), v) if debias else v
         return out, TraceState(count, v)
@@ -186,7 +187,7 @@ def ema(decay: float, *, debias: bool = False) -> GradientTransformation:
 class VelocityMomentumState(NamedTuple):
     """The velocity :math:`v` (lr included) and the update count."""
 
-    count: int
+    step: int
     velocity: Tree
 
 
@@ -207,9 +208,9 @@ def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransforma
     def update(
         grads: Tree, state: VelocityMomentumState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, VelocityMomentumState]:
-        eta = _lr_at(lr, state.count)
+        eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v + eta * _as_float(g), grads, state.velocity)
-        return tree_map(np.negative, v), VelocityMomentumState(state.count + 1, v)
+        return tree_map(np.negative, v), VelocityMomentumState(state.step + 1, v)
 
     return GradientTransformation(init, update)
 
@@ -217,7 +218,7 @@ def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransforma
 class SutskeverNesterovState(NamedTuple):
     """The velocity :math:`v` of Sutskever's Nesterov method and the update count."""
 
-    count: int
+    step: int
     velocity: Tree
 
 
@@ -250,9 +251,9 @@ def sutskever_nesterov(lr: LearningRate, beta: float = 0.9) -> GradientTransform
     def update(
         grads: Tree, state: SutskeverNesterovState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, SutskeverNesterovState]:
-        eta = _lr_at(lr, state.count)
+        eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v - eta * _as_float(g), grads, state.velocity)
-        return v, SutskeverNesterovState(state.count + 1, v)
+        return v, SutskeverNesterovState(state.step + 1, v)
 
     return GradientTransformation(init, update)
 
@@ -270,7 +271,7 @@ def nesterov_lookahead(params: Tree, state: SutskeverNesterovState, beta: float)
 class ScaleByAdagradState(NamedTuple):
     """The running sum of squared gradients :math:`G` and the update count."""
 
-    count: int
+    step: int
     sum_of_squares: Tree
 
 
@@ -302,10 +303,10 @@ def scale_by_adagrad(
     def update(
         grads: Tree, state: ScaleByAdagradState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, ScaleByAdagradState]:
-        decay = 1.0 / (1.0 + state.count * lr_decay)
+        decay = 1.0 / (1.0 + state.step * lr_decay)
         sums = tree_map(lambda g, s: s + _as_float(g) * _as_float(g), grads, state.sum_of_squares)
         out = tree_map(lambda g, s: decay * (_as_float(g) / (np.sqrt(s) + eps)), grads, sums)
-        return out, ScaleByAdagradState(state.count + 1, sums)
+        return out, ScaleByAdagradState(state.step + 1, sums)
 
     return GradientTransformation(init, update)
 
@@ -313,7 +314,7 @@ def scale_by_adagrad(
 class ScaleByRmsState(NamedTuple):
     """Mean square :math:`s`, mean gradient :math:`\\bar g` (zeros unless centered), count."""
 
-    count: int
+    step: int
     mean_square: Tree
     mean_grad: Tree
 
@@ -357,7 +358,7 @@ def scale_by_rms(
             out = tree_map(lambda g, v: _as_float(g) / np.sqrt(v + eps), grads, var)
         else:
             out = tree_map(lambda g, v: _as_float(g) / (np.sqrt(v) + eps), grads, var)
-        return out, ScaleByRmsState(state.count + 1, sq, mean)
+        return out, ScaleByRmsState(state.step + 1, sq, mean)
 
     return GradientTransformation(init, update)
 
@@ -365,7 +366,7 @@ def scale_by_rms(
 class ScaleByAdamState(NamedTuple):
     """Adam's moments :math:`m`, :math:`v`, the running max of :math:`v` (AMSGrad) and the count."""
 
-    count: int
+    step: int
     mu: Tree
     nu: Tree
     nu_max: Tree
@@ -391,7 +392,9 @@ def _adam_leaf(
     With :math:`\tilde g = g + c_g\,p` (coupled decay), returns
     :math:`u = c\, m_t / (r\sqrt{\hat v} + \epsilon) + c_p\, p`, :math:`m_t`, :math:`v_t` and the new
     max, where :math:`\hat v = v_t` or :math:`\max(v_{max}, v_t)` (AMSGrad). Nothing is mutated
-    except the new arrays; the block loop keeps each block's temporaries in cache.
+    except the new arrays; each block's temporaries stay in cache, and large leaves are split
+    over a few threads. :math:`c/(r\sqrt{\hat v} + \epsilon)` is computed as
+    :math:`(c/r)/(\sqrt{\hat v} + \epsilon/r)`, one pass fewer (a rounding-level difference).
     """
     g = _as_float(g)
     dtype = np.result_type(g.dtype, m.dtype)
@@ -404,42 +407,46 @@ def _adam_leaf(
     if param is not None and (param_coef != 0.0 or grad_param_coef != 0.0):
         pf = np.ascontiguousarray(_as_float(param), dtype=dtype).reshape(-1)
     n = gf.size
-    m_out = np.empty(n, dtype)
-    v_out = np.empty(n, dtype)
-    u_out = np.empty(n, dtype)
-    vm_out = None if vmf is None else np.empty(n, dtype)
+    m_out = _buffers.empty(n, dtype)
+    v_out = _buffers.empty(n, dtype)
+    u_out = _buffers.empty(n, dtype)
+    vm_out = None if vmf is None else _buffers.empty(n, dtype)
     block = min(_BLOCK, max(n, 1))
-    tmp = np.empty(block, dtype)
-    tmp2 = np.empty(block, dtype) if (pf is not None and grad_param_coef != 0.0) else None
     c1, c2 = 1.0 - b1, 1.0 - b2
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        k = stop - start
-        t = tmp[:k]
-        gb = gf[start:stop]
-        if tmp2 is not None and pf is not None:  # coupled weight decay: g + wd * p
-            gb = np.multiply(pf[start:stop], grad_param_coef, out=tmp2[:k])
-            gb += gf[start:stop]
-        mb, vb, mo, vo, uo = mf[start:stop], vf[start:stop], m_out[start:stop], v_out[start:stop], u_out[start:stop]
-        np.subtract(gb, mb, out=mo)  # m + (1 - b1)(g - m), PyTorch's lerp
-        mo *= c1
-        mo += mb
-        np.multiply(gb, gb, out=t)  # b2 v + (1 - b2) g^2
-        t *= c2
-        np.multiply(vb, b2, out=vo)
-        vo += t
-        src = vo
-        if vm_out is not None and vmf is not None:
-            src = np.maximum(vmf[start:stop], vo, out=vm_out[start:stop])
-        np.sqrt(src, out=t)
-        if root_scale != 1.0:
-            t *= root_scale
-        t += eps
-        np.divide(mo, t, out=uo)
-        uo *= coef
-        if pf is not None and param_coef != 0.0:
-            np.multiply(pf[start:stop], param_coef, out=t)
-            uo += t
+    scaled_coef, scaled_eps = coef / root_scale, eps / root_scale
+
+    def work(lo: int, hi: int) -> None:
+        tmp = np.empty(block, dtype)
+        tmp2 = np.empty(block, dtype) if (pf is not None and grad_param_coef != 0.0) else None
+        for start in range(lo, hi, block):
+            stop = min(start + block, hi)
+            k = stop - start
+            t = tmp[:k]
+            gb = gf[start:stop]
+            if tmp2 is not None and pf is not None:  # coupled weight decay: g + wd * p
+                gb = np.multiply(pf[start:stop], grad_param_coef, out=tmp2[:k])
+                gb += gf[start:stop]
+            mb, vb = mf[start:stop], vf[start:stop]
+            mo, vo, uo = m_out[start:stop], v_out[start:stop], u_out[start:stop]
+            np.subtract(gb, mb, out=mo)  # m + (1 - b1)(g - m), PyTorch's lerp
+            mo *= c1
+            mo += mb
+            np.multiply(gb, gb, out=t)  # b2 v + (1 - b2) g^2, PyTorch's mul_ + addcmul_
+            t *= c2
+            np.multiply(vb, b2, out=vo)
+            vo += t
+            src = vo
+            if vm_out is not None and vmf is not None:
+                src = np.maximum(vmf[start:stop], vo, out=vm_out[start:stop])
+            np.sqrt(src, out=t)
+            t += scaled_eps
+            np.multiply(mo, scaled_coef, out=uo)
+            uo /= t
+            if pf is not None and param_coef != 0.0:
+                np.multiply(pf[start:stop], param_coef, out=t)
+                uo += t
+
+    _buffers.parallel_ranges(n, block, work)
     return (
         u_out.reshape(shape),
         m_out.reshape(shape),
@@ -451,7 +458,7 @@ def _adam_leaf(
 def _adam_coefficients(
     count: int, b1: float, b2: float, scale_factor: float, eps_placement: str
 ) -> tuple[float, float]:
-    r"""``(coef, root_scale)`` with :math:`u = \mathrm{coef}\cdot m / (\mathrm{root\_scale}\sqrt{v} + \epsilon)`.
+    r"""``(coef, root_scale)`` with :math:`u = c\, m / (r\sqrt{v} + \epsilon)`.
 
     Algorithm 1 (and PyTorch): :math:`\hat m / (\sqrt{\hat v} + \epsilon)`, i.e. coef
     :math:`= s/(1-\beta_1^t)`, root_scale :math:`= 1/\sqrt{1-\beta_2^t}`. Keras' "epsilon hat":
@@ -485,8 +492,8 @@ def _adam_transformation(
     def update(
         grads: Tree, state: ScaleByAdamState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, ScaleByAdamState]:
-        count = state.count + 1
-        eta = 1.0 if lr is None else _lr_at(lr, state.count)
+        count = state.step + 1
+        eta = 1.0 if lr is None else _lr_at(lr, state.step)
         coef, root_scale = _adam_coefficients(count, b1, b2, 1.0 if lr is None else -eta, eps_placement)
         param_coef = grad_coef = 0.0
         if weight_decay != 0.0:
@@ -586,7 +593,7 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
 class ScaleByLearningRateState(NamedTuple):
     """The number of updates made (the step a schedule is evaluated at)."""
 
-    count: int
+    step: int
 
 
 def decoupled_weight_decay(weight_decay: float, lr: LearningRate) -> GradientTransformation:
@@ -603,9 +610,9 @@ def decoupled_weight_decay(weight_decay: float, lr: LearningRate) -> GradientTra
         grads: Tree, state: ScaleByLearningRateState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, ScaleByLearningRateState]:
         params = _need_params("decoupled_weight_decay", params)
-        c = -_lr_at(lr, state.count) * weight_decay
+        c = -_lr_at(lr, state.step) * weight_decay
         out = tree_map(lambda u, p: _as_float(u) + c * _as_float(p), grads, params)
-        return out, ScaleByLearningRateState(state.count + 1)
+        return out, ScaleByLearningRateState(state.step + 1)
 
     return GradientTransformation(lambda params: ScaleByLearningRateState(0), update)
 
@@ -618,8 +625,8 @@ def scale_by_learning_rate(lr: LearningRate) -> GradientTransformation:
     def update(
         grads: Tree, state: ScaleByLearningRateState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, ScaleByLearningRateState]:
-        c = -_lr_at(lr, state.count)
-        return tree_map(lambda g: c * _as_float(g), grads), ScaleByLearningRateState(state.count + 1)
+        c = -_lr_at(lr, state.step)
+        return tree_map(lambda g: c * _as_float(g), grads), ScaleByLearningRateState(state.step + 1)
 
     return GradientTransformation(lambda params: ScaleByLearningRateState(0), update)
 
@@ -647,7 +654,9 @@ def clip_by_global_norm(max_norm: float, *, eps: float = 1e-6) -> GradientTransf
     eps = check_positive("clip_by_global_norm", "eps", eps, strict=False)
 
     def update(grads: Tree, state: EmptyState, params: Tree = None, **extra: Any) -> tuple[Tree, EmptyState]:
-        total = math.sqrt(sum(float(np.vdot(g, g)) for g in (_as_float(x).ravel() for x in tree_leaves(grads))))
+        total = math.sqrt(
+            sum(float(np.vdot(g, g)) for g in (_as_float(x).ravel() for x in tree_leaves(grads)))
+        )
         factor = min(1.0, max_norm / (total + eps))
         return tree_map(lambda g: _as_float(g) * factor, grads), state
 
@@ -700,7 +709,7 @@ class ReduceOnPlateauState(NamedTuple):
     best: float
     num_bad_steps: int
     cooldown_counter: int
-    count: int
+    step: int
 
 
 def reduce_on_plateau(
@@ -770,6 +779,6 @@ def reduce_on_plateau(
             cool, bad = cooldown, 0
         ratio = current_lr / lr
         out = grads if ratio == 1.0 else tree_map(lambda g: _as_float(g) * ratio, grads)
-        return out, ReduceOnPlateauState(current_lr, best, bad, cool, state.count + 1)
+        return out, ReduceOnPlateauState(current_lr, best, bad, cool, state.step + 1)
 
     return GradientTransformation(init, update)
