@@ -1,3 +1,47 @@
-"""The curriculum's synthetic datasets and CSV loading, seeded."""
+"""The curriculum's synthetic datasets and CSV loading, seeded.
 
-__all__: list[str] = []
+>>> import losslab as ll
+>>> X, y = ll.data.outliers()
+>>> X.shape, y.shape
+((50, 1), (50,))
+>>> "spirals" in ll.data.names()
+True
+"""
+
+from losslab.data.loading import load_csv
+from losslab.data.synthetic import (
+    OUTLIER_INDEX,
+    OUTLIER_SHIFT,
+    Dataset,
+    DatasetInfo,
+    circles,
+    get,
+    imbalanced,
+    info,
+    linear,
+    multiclass_blobs,
+    names,
+    outliers,
+    spirals,
+    two_blobs,
+    xor,
+)
+
+__all__ = [
+    "OUTLIER_INDEX",
+    "OUTLIER_SHIFT",
+    "Dataset",
+    "DatasetInfo",
+    "circles",
+    "get",
+    "imbalanced",
+    "info",
+    "linear",
+    "load_csv",
+    "multiclass_blobs",
+    "names",
+    "outliers",
+    "spirals",
+    "two_blobs",
+    "xor",
+]

@@ -1,3 +1,5 @@
 """Loss landscapes: test functions, surfaces, directions, Hessians and critical points."""
 
-__all__: list[str] = []
+from losslab.landscape import functions
+
+__all__ = ["functions"]

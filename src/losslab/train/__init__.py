@@ -1,3 +1,42 @@
-"""Training loops, batching, history, callbacks, convergence criteria and metrics."""
+"""Training loops, batching, history, callbacks, convergence criteria and metrics.
 
-__all__: list[str] = []
+>>> import losslab as ll
+>>> X, y = ll.data.outliers()
+>>> history = ll.train.fit(ll.models.Linear(1), X, y, loss="huber", loss_params={"delta": 2.0},
+...                        optimizer=ll.optim.chain(ll.optim.scale(-0.02)), epochs=3, seed=0)
+>>> history.n_epochs, history.n_steps
+(3, 3)
+"""
+
+from losslab.train import metrics
+from losslab.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    GradientNormThreshold,
+    LossChangeThreshold,
+    TrainingRun,
+    ValidationPlateau,
+)
+from losslab.train.history import History
+from losslab.train.loop import fit, learning_rate_of
+from losslab.train.race import RaceEntry, race
+from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
+
+__all__ = [
+    "MODEL_KINDS",
+    "Callback",
+    "EarlyStopping",
+    "GradientNormThreshold",
+    "History",
+    "LossChangeThreshold",
+    "RaceEntry",
+    "TrainingRun",
+    "ValidationPlateau",
+    "default_loss",
+    "evaluate",
+    "fit",
+    "learning_rate_of",
+    "make_model",
+    "metrics",
+    "race",
+]

@@ -1,0 +1,303 @@
+r"""The dense-network engine shared by every model: forward, manual backprop, loss plumbing.
+
+A model is a stack of dense layers :math:`z_l = h_{l-1} W_l + b_l`, hidden activations
+:math:`h_l = f(z_l)` (plus :math:`h_{l-1}` when the layer has a residual skip), and an output
+activation :math:`\hat y = g(z_L)`. Backprop runs the chain rule layer by layer:
+
+.. math::
+
+    \delta_L = \frac{\partial \ell}{\partial z_L}, \quad
+    \frac{\partial \ell}{\partial W_l} = h_{l-1}^\top \delta_l, \quad
+    \frac{\partial \ell}{\partial b_l} = \mathbf 1^\top \delta_l, \quad
+    \frac{\partial \ell}{\partial h_{l-1}} = \delta_l W_l^\top \; (+\, \partial\ell/\partial h_l
+    \text{ through a skip}), \quad
+    \delta_{l-1} = f'(z_{l-1}) \odot \frac{\partial \ell}{\partial h_{l-1}}.
+
+The loss enters through ``loss.grad``. When the output activation is ``sigmoid`` or ``softmax``
+and the loss has a ``from_logits`` option (binary and categorical cross-entropy, focal), the loss
+is evaluated on the logits :math:`z_L` with ``from_logits=True`` -- the numerically stable path,
+where :math:`\delta_L = \hat y - y` for cross-entropy -- unless ``from_logits=False`` is passed
+explicitly, in which case the probabilities go to the loss and the gradient is chained through
+:math:`g'`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from losslab._core.arrays import as_float
+from losslab.losses._spec import Loss, Reduction
+from losslab.losses._spec import get as get_loss
+from losslab.models import activations as _act
+from losslab.models.init import as_rng, initialize
+
+__all__ = ["Model"]
+
+Params = dict[str, np.ndarray]
+
+
+class Model:
+    """Base class: a stack of dense layers with manual backprop (see the module docstring)."""
+
+    name = "model"
+    #: The loss ``value_and_grad`` uses when none is given.
+    default_loss = "mse"
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        *,
+        activation: str = "relu",
+        output_activation: str | None = None,
+        skip: bool = False,
+        init: str = "xavier",
+        keys: Sequence[tuple[str, str]] | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        sizes = [int(s) for s in layer_sizes]
+        self.layer_sizes = tuple(sizes)
+        self.n_in = sizes[0]
+        self.n_out = sizes[-1]
+        self.activation = _act.get(activation, self.name)
+        if activation == "softmax":
+            raise ValueError(f"{self.name}: activation must be an element-wise function, got 'softmax'")
+        self.output_activation = _act.get(output_activation, self.name)
+        self.skip = bool(skip)
+        self.init_name = init
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"{self.name}: dtype must be a floating dtype, got {self.dtype}")
+        n_layers = len(sizes) - 1
+        self.keys: tuple[tuple[str, str], ...] = tuple(
+            keys if keys is not None else [(f"W{i}", f"b{i}") for i in range(1, n_layers + 1)]
+        )
+        # Residual skips on hidden layers whose input and output widths match.
+        self.skips: tuple[bool, ...] = tuple(
+            self.skip and l < n_layers - 1 and sizes[l] == sizes[l + 1] for l in range(n_layers)
+        )
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    def init(self, rng: np.random.Generator | int | None = None) -> Params:
+        """Fresh parameters ``{W1: (n_0, n_1), b1: (n_1,), ...}`` drawn from ``rng`` (or a seed)."""
+        gen = as_rng(rng, f"{self.name}.init")
+        params: Params = {}
+        for l, (wk, bk) in enumerate(self.keys):
+            W, b = initialize(self.init_name, gen, self.layer_sizes[l], self.layer_sizes[l + 1], self.dtype)
+            params[wk], params[bk] = W, b
+        return params
+
+    @property
+    def n_params(self) -> int:
+        """Number of scalar parameters."""
+        return sum(a * b + b for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+
+    def check_params(self, params: Mapping[str, Any]) -> Params:
+        """``params`` as a dict of float arrays with the expected keys and shapes (else ``ValueError``)."""
+        if not isinstance(params, Mapping):
+            raise TypeError(f"{self.name}: params must be a dict of arrays, got {type(params).__name__}")
+        expected = [k for pair in self.keys for k in pair]
+        missing = [k for k in expected if k not in params]
+        if missing:
+            raise ValueError(f"{self.name}: params is missing {missing}; expected keys {expected}")
+        out: Params = {}
+        for l, (wk, bk) in enumerate(self.keys):
+            shapes = {wk: (self.layer_sizes[l], self.layer_sizes[l + 1]), bk: (self.layer_sizes[l + 1],)}
+            for key, shape in shapes.items():
+                arr = as_float(np, params[key], f"params[{key!r}]", self.name)
+                if arr.shape != shape:
+                    raise ValueError(f"{self.name}: params[{key!r}] must have shape {shape}, got {arr.shape}")
+                out[key] = arr
+        return out
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def check_X(self, X: npt.ArrayLike) -> np.ndarray:
+        """``X`` as a float array of shape ``(n, n_in)``; a 1-D ``X`` is a column when ``n_in == 1``."""
+        arr = as_float(np, X, "X", self.name)
+        if arr.ndim == 1 and self.n_in == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or arr.shape[1] != self.n_in:
+            hint = " (use X.reshape(1, -1) for a single sample)" if arr.ndim == 1 else ""
+            raise ValueError(
+                f"{self.name}: X must have shape (n_samples, {self.n_in}), got {arr.shape}{hint}"
+            )
+        if arr.shape[0] == 0:
+            raise ValueError(f"{self.name}: X is empty (shape {arr.shape})")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{self.name}: X contains NaN or infinite values")
+        return arr
+
+    # -- forward / backward --------------------------------------------------------------------
+
+    def _forward(self, params: Params, X: np.ndarray, keep: bool) -> tuple[np.ndarray, list[Any]]:
+        """Output logits ``z_L`` and (when ``keep``) the cache ``[(h_prev, z, a), ...]``."""
+        h = X
+        cache: list[Any] = []
+        last = len(self.keys) - 1
+        f = self.activation.forward
+        relu = self.activation.name == "relu"
+        for l, (wk, bk) in enumerate(self.keys):
+            z = h @ params[wk]
+            z += params[bk]
+            if l == last:
+                if keep:
+                    cache.append((h, z, None))
+                return z, cache
+            # ReLU in place: z is a fresh array and ReLU's derivative reads the same off a as off z.
+            a = np.maximum(z, 0.0, out=z) if relu else f(z)
+            if keep:
+                cache.append((h, z, a))
+            h = a + h if self.skips[l] else a
+        raise AssertionError("unreachable")
+
+    def _backward(self, params: Params, cache: list[Any], dz: np.ndarray) -> Params:
+        """Gradients of every parameter given ``dz = dloss/dz_L`` (same key order as ``params``)."""
+        grads: dict[str, np.ndarray] = {}
+        back = self.activation.backward
+        relu = self.activation.name == "relu"
+        last = len(self.keys) - 1
+        dh: Any = None  # dloss/dh_l, h_l the output of layer l
+        for l in range(last, -1, -1):
+            wk, bk = self.keys[l]
+            h_prev, z, a = cache[l]
+            if l == last:
+                dz_l = dz
+            elif relu:  # dh is a fresh array from the layer above: mask it in place (unless a skip reads it)
+                dz_l = np.multiply(dh, a > 0, out=None if self.skips[l] else dh)
+            else:
+                dz_l = back(z, a, dh)
+            grads[wk] = h_prev.T @ dz_l
+            grads[bk] = dz_l.sum(axis=0)
+            if l > 0:
+                dh_prev = dz_l @ params[wk].T
+                if self.skips[l]:  # h_l = f(z_l) + h_{l-1}: the gradient also flows straight through
+                    dh_prev += dh
+                dh = dh_prev
+        return {k: grads[k] for pair in self.keys for k in pair}
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def logits(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+        """The pre-activation output :math:`z_L`, shape ``(n, n_out)``."""
+        z, _ = self._forward(self.check_params(params), self.check_X(X), keep=False)
+        return z
+
+    def apply(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+        """The model's output :math:`g(z_L)`, shape ``(n, n_out)`` (probabilities for logistic/softmax)."""
+        z, _ = self._forward(self.check_params(params), self.check_X(X), keep=False)
+        return self.output_activation.forward(z)
+
+    __call__ = apply
+
+    def loss(
+        self,
+        params: Mapping[str, Any],
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        loss: str | Loss | None = None,
+        *,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **loss_params: Any,
+    ) -> Any:
+        """The loss value of the model's output on ``(X, y)`` (same loss path as ``value_and_grad``)."""
+        value, _ = self._value_and_grad(
+            self.check_params(params),
+            self.check_X(X),
+            np.asarray(y),
+            self._resolve_loss(loss),
+            loss_params,
+            reduction,
+            sample_weight,
+            need_grad=False,
+        )
+        return value
+
+    def value_and_grad(
+        self,
+        params: Mapping[str, Any],
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        loss: str | Loss | None = None,
+        *,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **loss_params: Any,
+    ) -> tuple[Any, Params]:
+        """``(loss value, {name: dloss/dparam})`` by manual backprop through ``loss.grad``.
+
+        ``loss`` is a registered name, a loss object, or ``None`` for the model's default.
+        ``loss_params`` (e.g. ``delta=1.5``) go to the loss. A 1-D ``y`` is accepted when the model
+        has one output. Inputs are never mutated.
+        """
+        return self._value_and_grad(
+            self.check_params(params),
+            self.check_X(X),
+            np.asarray(y),
+            self._resolve_loss(loss),
+            loss_params,
+            reduction,
+            sample_weight,
+        )
+
+    def grad(
+        self,
+        params: Mapping[str, Any],
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        loss: str | Loss | None = None,
+        **kwargs: Any,
+    ) -> Params:
+        """The gradients only (see :meth:`value_and_grad`)."""
+        return self.value_and_grad(params, X, y, loss, **kwargs)[1]
+
+    # -- machinery -------------------------------------------------------------------------------
+
+    def _resolve_loss(self, loss: str | Loss | None) -> Loss:
+        if isinstance(loss, Loss):
+            return loss
+        return get_loss(self.default_loss if loss is None else loss)
+
+    def _value_and_grad(
+        self,
+        params: Params,
+        X: np.ndarray,
+        y: np.ndarray,
+        loss: Loss,
+        loss_params: Mapping[str, Any],
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        need_grad: bool = True,
+    ) -> tuple[Any, Params]:
+        """The unchecked core used by ``value_and_grad`` and the training loop."""
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"{self.name}: y must have one entry per sample ({X.shape[0]}), got shape {y.shape}"
+            )
+        z, cache = self._forward(params, X, keep=need_grad)
+        # A 1-D target with a single output: the loss sees shape (n,).
+        squeeze = self.n_out == 1 and y.ndim == 1
+        out_act = self.output_activation
+        kw = dict(loss_params)
+        logit_path = out_act.name in ("sigmoid", "softmax") and "from_logits" in loss.params
+        if logit_path and kw.get("from_logits", True):
+            kw["from_logits"] = True
+            out_act = _act.ACTIVATIONS["linear"]  # the loss takes the logits
+        a = out_act.forward(z)
+        pred = a[:, 0] if squeeze else a
+        if not need_grad:
+            return loss(pred, y, reduction=reduction, sample_weight=sample_weight, **kw), {}
+        value, d = loss.value_and_grad(pred, y, reduction=reduction, sample_weight=sample_weight, **kw)
+        if not isinstance(d, np.ndarray):
+            raise TypeError(f"{self.name}: loss {loss.name!r} must return one gradient array for y_pred")
+        da = d[:, None] if squeeze else d
+        dz = out_act.backward(z, a, da)
+        return value, self._backward(params, cache, dz)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.layer_sizes)})"

@@ -1,0 +1,396 @@
+r"""The training loop: ``fit(model, X, y, loss=..., optimizer=..., epochs=...) -> History``.
+
+One epoch visits every sample once. ``batch_size=None`` is full-batch gradient descent (one step
+per epoch), ``batch_size=1`` stochastic gradient descent, ``batch_size=k`` mini-batches of ``k``
+(the last one smaller when ``k`` does not divide ``n``, as PyTorch's ``DataLoader`` with
+``drop_last=False``). Each step computes :math:`L_B(\theta_t)` and :math:`g_t = \nabla L_B
+(\theta_t)` by backprop, then ``updates, state = optimizer.update(g_t, state, params)`` and
+:math:`\theta_{t+1} = \theta_t + \text{updates}`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from losslab._core.validation import check_int
+from losslab.losses._spec import Loss
+from losslab.models._base import Model
+from losslab.optim.base import GradientTransformation, apply_updates
+from losslab.train import metrics as _metrics
+from losslab.train.callbacks import Callback, TrainingRun
+from losslab.train.history import History
+
+__all__ = ["fit", "learning_rate_of"]
+
+
+def fit(
+    model: Model,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    loss: str | Loss | None = None,
+    optimizer: GradientTransformation | str,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = None,
+    validation_data: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+    callbacks: Sequence[Callback] = (),
+    record_params: bool = False,
+    progress: bool = True,
+    metrics: Sequence[str | Callable[..., float]] | None = None,
+    loss_params: Mapping[str, Any] | None = None,
+    init_params: Mapping[str, Any] | None = None,
+) -> History:
+    """Train ``model`` on ``(X, y)``; return a :class:`History` with the final ``params``.
+
+    ``loss`` is a registered name or loss object (``None``: the model's default) and
+    ``loss_params`` its hyperparameters (``{"delta": 1.0}``); ``optimizer`` a
+    :class:`~losslab.optim.GradientTransformation` (or a registered optimizer name). When the
+    optimizer's ``update`` accepts a ``value=`` keyword (plateau reduction), the step's loss is
+    passed. ``seed`` drives the initialization (unless ``init_params`` is given; they are never
+    mutated) and the per-epoch shuffling (skipped for full batches, where order does not matter):
+    the same seed gives the same run. ``metrics`` are names from :mod:`losslab.train.metrics` or
+    callables ``(y_pred, y_true) -> float`` evaluated on the model's output at each epoch's end,
+    on the training set and on ``validation_data``. ``record_params=True`` keeps the parameters
+    after every step in ``history.trajectory``.
+
+    Divergence -- a non-finite loss, gradient or model output -- stops training with a
+    ``RuntimeWarning`` and ``history.diverged = True``; ``history.stop_reason`` says where, and
+    ``history.params`` are the parameters at which it happened. A Rich progress bar shows the
+    epochs when ``progress=True`` and standard output is a terminal.
+
+    >>> import losslab as ll
+    >>> X, y = ll.data.linear(n=100, w=2.0, b=1.0, noise=0.0, seed=0)
+    >>> history = ll.train.fit(ll.models.Linear(1), X, y, loss="mse",
+    ...                        optimizer=ll.optim.chain(ll.optim.scale(-0.3)), epochs=200, seed=0)
+    >>> [round(float(v), 6) for v in (history.params["W"][0, 0], history.params["b"][0])]
+    [2.0, 1.0]
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"fit: model must be a losslab model (ll.models.*), got {type(model).__name__}")
+    optimizer = _resolve_optimizer(optimizer)
+    loss_obj = model._resolve_loss(loss)
+    lp = dict(loss_params or {})
+    loss_obj.resolve_params(lp)  # unknown or invalid loss parameters fail before training
+    epochs = check_int("fit", "epochs", epochs, minimum=0)
+    Xa = model.check_X(X)
+    ya = np.asarray(y)
+    n = Xa.shape[0]
+    if ya.ndim == 0 or ya.shape[0] != n:
+        raise ValueError(f"fit: y must have one entry per row of X ({n}), got shape {ya.shape}")
+    bs = n if batch_size is None else min(check_int("fit", "batch_size", batch_size, minimum=1), n)
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("fit: validation_data must be a pair (X_val, y_val)")
+        Xv = model.check_X(validation_data[0])
+        yv = np.asarray(validation_data[1])
+        if yv.ndim == 0 or yv.shape[0] != Xv.shape[0]:
+            raise ValueError(
+                f"fit: y_val must have one entry per row of X_val ({Xv.shape[0]}), got {yv.shape}"
+            )
+        val = (Xv, yv)
+    metric_fns = [(_metric_name(m), _metrics.get(m)) for m in (metrics or ())]
+    init_rng, shuffle_rng = _rngs(seed)
+    params = model.init(init_rng) if init_params is None else model.check_params(init_params)
+    state = optimizer.init(params)
+    pass_value = _accepts_value(optimizer.update)
+
+    history = History(params=params, trajectory=[params] if record_params else None)
+    run = TrainingRun(model, params, history, val is not None)
+    cbs = list(callbacks)
+    for cb in cbs:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback instances, got {type(cb).__name__}")
+        cb.on_train_begin(run)
+    step_cbs = [cb for cb in cbs if type(cb).on_step_end is not Callback.on_step_end]
+    steps_log = history.steps
+    log_loss, log_gnorm, log_lr = steps_log["loss"], steps_log["grad_norm"], steps_log["lr"]
+    trajectory = history.trajectory
+    lr_path = _LearningRatePath()
+    vag = model._value_and_grad
+    bar = _ProgressBar(progress, epochs, model)
+
+    step = 0
+    with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(epochs):
+            run.epoch = epoch
+            if shuffle and bs < n:
+                order = shuffle_rng.permutation(n)
+                Xe, ye = Xa[order], ya[order]
+            else:
+                Xe, ye = Xa, ya
+            total = 0.0
+            for start in range(0, n, bs):
+                Xb, yb = Xe[start : start + bs], ye[start : start + bs]
+                try:
+                    value, grads = vag(params, Xb, yb, loss_obj, lp)
+                except ValueError:
+                    if _output_finite(model, params, Xb):
+                        raise
+                    value, grads = math.nan, None
+                v = float(value)
+                gnorm = _global_norm(grads) if grads is not None else math.nan
+                if not (math.isfinite(v) and math.isfinite(gnorm)):
+                    _diverged(history, run, epoch, step, v, gnorm)
+                    break
+                if pass_value:
+                    updates, state = optimizer.update(grads, state, params, value=v)
+                else:
+                    updates, state = optimizer.update(grads, state, params)
+                params = apply_updates(params, updates)
+                lr = lr_path.read(state)
+                log_loss.append(v)
+                log_gnorm.append(gnorm)
+                log_lr.append(lr)
+                if trajectory is not None:
+                    trajectory.append(params)
+                total += v * Xb.shape[0]
+                run.params, run.step = params, step
+                step += 1
+                if step_cbs:
+                    logs = {"loss": v, "grad_norm": gnorm, "lr": lr}
+                    for cb in step_cbs:
+                        cb.on_step_end(run, step - 1, logs)
+                    params = run.params
+                    if run.stop_reason is not None:
+                        break
+            if history.diverged:
+                break
+            epoch_logs = _end_of_epoch(
+                history, model, params, total / n, Xa, ya, val, loss_obj, lp, metric_fns
+            )
+            run.params = params
+            for cb in cbs:
+                cb.on_epoch_end(run, epoch, epoch_logs)
+            params = run.params
+            bar.advance(epoch_logs)
+            if run.stop_reason is not None:
+                break
+    for cb in cbs:
+        cb.on_train_end(run)
+    if not history.diverged:
+        params = run.params
+    history.params = params
+    if history.stop_reason is None:
+        history.stop_reason = run.stop_reason
+    return history
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _resolve_optimizer(optimizer: Any) -> GradientTransformation:
+    if isinstance(optimizer, str):
+        from losslab import optim
+
+        getter = getattr(optim, "get", None)
+        if getter is None:
+            raise ValueError(f"fit: optimizer names need the optimizer registry; got {optimizer!r}")
+        optimizer = getter(optimizer)
+    if not isinstance(optimizer, GradientTransformation):
+        raise TypeError(
+            f"fit: optimizer must be a GradientTransformation (e.g. ll.optim.adam(lr=1e-3)), "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _rngs(seed: Any) -> tuple[np.random.Generator, np.random.Generator]:
+    """Independent generators for initialization and shuffling, both derived from ``seed``."""
+    if isinstance(seed, np.random.Generator):
+        return seed, seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise TypeError(f"fit: seed must be an integer or a numpy Generator, got seed={seed!r}")
+    a, b = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(a), np.random.default_rng(b)
+
+
+def _accepts_value(update: Callable[..., Any]) -> bool:
+    try:
+        sig = inspect.signature(update)
+    except (TypeError, ValueError):
+        return False
+    return "value" in sig.parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()
+    )
+
+
+def _global_norm(grads: Mapping[str, np.ndarray]) -> float:
+    total = 0.0
+    for g in grads.values():
+        flat = g.ravel()
+        total += float(np.dot(flat, flat))
+    return math.sqrt(total)
+
+
+def _output_finite(model: Model, params: Any, X: np.ndarray) -> bool:
+    """Whether the model output is finite (a ValueError with a non-finite output is divergence)."""
+    if not all(np.isfinite(p).all() for p in params.values()):
+        return False
+    z, _ = model._forward(params, X, keep=False)
+    return bool(np.isfinite(z).all())
+
+
+def _diverged(history: History, run: TrainingRun, epoch: int, step: int, value: float, gnorm: float) -> None:
+    what = f"the loss became {value}" if not math.isfinite(value) else f"the gradient norm became {gnorm}"
+    message = (
+        f"training diverged at epoch {epoch + 1}, step {step + 1}: {what}; "
+        "lower the learning rate or clip the gradients"
+    )
+    history.diverged = True
+    history.stop_reason = message
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def _metric_name(metric: Any) -> str:
+    return metric if isinstance(metric, str) else getattr(metric, "__name__", "metric")
+
+
+def _end_of_epoch(
+    history: History,
+    model: Model,
+    params: Any,
+    train_loss: float,
+    X: np.ndarray,
+    y: np.ndarray,
+    val: tuple[np.ndarray, np.ndarray] | None,
+    loss: Loss,
+    loss_params: dict[str, Any],
+    metric_fns: list[tuple[str, Callable[..., float]]],
+) -> dict[str, float]:
+    logs: dict[str, float] = {"loss": train_loss}
+    if val is not None:
+        value, _ = model._value_and_grad(params, val[0], val[1], loss, loss_params, need_grad=False)
+        logs["val_loss"] = float(value)
+    if metric_fns:
+        pred = _predict(model, params, X)
+        for name, fn in metric_fns:
+            logs[name] = float(fn(pred, y))
+        if val is not None:
+            vpred = _predict(model, params, val[0])
+            for name, fn in metric_fns:
+                logs[f"val_{name}"] = float(fn(vpred, val[1]))
+    for key, value in logs.items():
+        history.epochs.setdefault(key, []).append(value)
+    return logs
+
+
+def _predict(model: Model, params: Any, X: np.ndarray) -> np.ndarray:
+    z, _ = model._forward(params, X, keep=False)
+    return model.output_activation.forward(z)
+
+
+def learning_rate_of(state: Any) -> float | None:
+    """The learning rate an optimizer state exposes (a field ``lr``/``learning_rate``, possibly in a
+    ``hyperparams`` mapping, in any nested state), or ``None``."""
+    path = _find_lr(state, ())
+    return None if path is None else _read(state, path)
+
+
+class _LearningRatePath:
+    """Finds where the state keeps its learning rate once, then reads it cheaply each step."""
+
+    def __init__(self) -> None:
+        self.path: tuple[Any, ...] | None = None
+        self.searched = False
+
+    def read(self, state: Any) -> float | None:
+        if not self.searched:
+            self.path = _find_lr(state, ())
+            self.searched = True
+        return None if self.path is None else _read(state, self.path)
+
+
+_LR_NAMES = ("lr", "learning_rate")
+
+
+def _find_lr(node: Any, path: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    if isinstance(node, tuple) and hasattr(node, "_fields"):
+        for name in node._fields:
+            child = getattr(node, name)
+            if name in _LR_NAMES and np.ndim(child) == 0 and _is_number(child):
+                return (*path, name)
+            if name == "hyperparams" and isinstance(child, Mapping):
+                for key in _LR_NAMES:
+                    if key in child and _is_number(child[key]):
+                        return (*path, name, key)
+            found = _find_lr(child, (*path, name))
+            if found is not None:
+                return found
+        return None
+    if isinstance(node, (tuple, list)):
+        for i, child in enumerate(node):
+            found = _find_lr(child, (*path, i))
+            if found is not None:
+                return found
+    return None
+
+
+def _is_number(x: Any) -> bool:
+    try:
+        float(x)
+    except (TypeError, ValueError):
+        return False
+    return np.ndim(x) == 0
+
+
+def _read(state: Any, path: tuple[Any, ...]) -> float | None:
+    node = state
+    try:
+        for key in path:
+            node = node[key] if isinstance(key, int) or isinstance(node, Mapping) else getattr(node, key)
+        return float(node)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+class _ProgressBar:
+    """A Rich progress bar over epochs; silent unless enabled and stdout is a terminal."""
+
+    def __init__(self, enabled: bool, epochs: int, model: Model) -> None:
+        self.enabled = bool(enabled) and epochs > 0 and _is_tty()
+        self.epochs = epochs
+        self.model = model
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]training[/bold]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
+                TimeRemainingColumn(),
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("train", total=self.epochs, status="")
+        return self
+
+    def advance(self, logs: Mapping[str, float]) -> None:
+        if self.progress is not None:
+            status = "  ".join(f"{k}={v:.4g}" for k, v in logs.items())
+            self.progress.update(self.task, advance=1, status=status)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+
+def _is_tty() -> bool:
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,263 @@
+r"""Evaluation metrics for classification and regression.
+
+Argument order is ``(y_pred, y_true)`` as everywhere in losslab (scikit-learn uses
+``(y_true, y_pred)``). ``y_pred`` holds what a model's ``apply`` returns: probabilities or scores
+``(n,)``/``(n, 1)`` for binary tasks (thresholded with ``> threshold``, as Keras'
+``binary_accuracy``), class probabilities ``(n, C)`` for multiclass tasks (``argmax``), or values
+for regression. A ratio with a zero denominator is 0 (scikit-learn's ``zero_division=0``).
+
+======================= ==========================================================================
+metric                  definition
+======================= ==========================================================================
+accuracy                fraction of correct predicted labels
+precision               :math:`TP / (TP + FP)`
+recall                  :math:`TP / (TP + FN)`
+f1                      :math:`2PR / (P + R)`
+roc_auc                 area under the ROC curve = :math:`P(s_+ > s_-) + \tfrac12 P(s_+ = s_-)`
+                        (Mann-Whitney U with average ranks; equals the trapezoidal area)
+pr_auc                  average precision :math:`\sum_k (R_k - R_{k-1}) P_k` over the distinct
+                        score thresholds (scikit-learn's ``average_precision_score``; no
+                        interpolation)
+r2                      :math:`1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2` (1 for a perfect fit
+                        of a constant target, 0 for an imperfect one, as scikit-learn)
+mae                     :math:`\frac1n \sum |\hat y - y|`
+rmse                    :math:`\sqrt{\frac1n \sum (\hat y - y)^2}`
+======================= ==========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import rankdata
+
+from losslab._core.validation import check_choice
+
+__all__ = [
+    "accuracy",
+    "average_precision",
+    "f1",
+    "get",
+    "mae",
+    "names",
+    "pr_auc",
+    "precision",
+    "r2",
+    "recall",
+    "rmse",
+    "roc_auc",
+]
+
+Average = Literal["binary", "macro", "micro"]
+
+
+def _arrays(where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(y_pred, dtype=np.float64)
+    t = np.asarray(y_true)
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p[:, 0]
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = t[:, 0]
+    if p.shape[0:1] != t.shape[0:1] or p.size == 0:
+        raise ValueError(
+            f"{where}: y_pred and y_true must hold the same (non-zero) number of samples, "
+            f"got shapes {p.shape} and {t.shape}"
+        )
+    if not np.isfinite(p).all():
+        raise ValueError(f"{where}: y_pred contains NaN or infinite values")
+    return p, t
+
+
+def _labels(
+    where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted and true integer labels (argmax over a class axis, else ``y_pred > threshold``)."""
+    p, t = _arrays(where, y_pred, y_true)
+    if p.ndim == 2:
+        pred = p.argmax(axis=1)
+        true = t.argmax(axis=1) if t.ndim == 2 else t
+    else:
+        pred = (p > threshold).astype(np.int64)
+        true = t
+    true = np.asarray(true)
+    if true.shape != pred.shape:
+        raise ValueError(f"{where}: y_true must hold one label per sample, got shape {np.shape(y_true)}")
+    if not np.all(true == np.round(true)):
+        raise ValueError(f"{where}: y_true must hold integer labels (or one-hot rows)")
+    return pred, true.astype(np.int64)
+
+
+def accuracy(y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5) -> float:
+    """Fraction of samples whose predicted label equals ``y_true``."""
+    pred, true = _labels("accuracy", y_pred, y_true, threshold)
+    return float(np.mean(pred == true))
+
+
+def _counts(pred: np.ndarray, true: np.ndarray, cls: int) -> tuple[int, int, int]:
+    tp = int(np.sum((pred == cls) & (true == cls)))
+    fp = int(np.sum((pred == cls) & (true != cls)))
+    fn = int(np.sum((pred != cls) & (true == cls)))
+    return tp, fp, fn
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def _prf(
+    where: str,
+    y_pred: npt.ArrayLike,
+    y_true: npt.ArrayLike,
+    threshold: float,
+    average: Average | None,
+) -> tuple[float, float, float]:
+    pred, true = _labels(where, y_pred, y_true, threshold)
+    multiclass = np.asarray(y_pred).ndim == 2 and np.asarray(y_pred).shape[1] > 1
+    if average is None:
+        average = "macro" if multiclass else "binary"
+    check_choice(where, "average", average, ("binary", "macro", "micro"))
+    if average == "binary":
+        tp, fp, fn = _counts(pred, true, 1)
+        p, r = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        return p, r, _ratio(2 * p * r, p + r)
+    classes = np.union1d(pred, true)
+    counts = np.array([_counts(pred, true, int(c)) for c in classes], dtype=np.float64)
+    if average == "micro":
+        tp, fp, fn = counts.sum(axis=0)
+        p, r = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        return p, r, _ratio(2 * p * r, p + r)
+    ps = [_ratio(tp, tp + fp) for tp, fp, _ in counts]
+    rs = [_ratio(tp, tp + fn) for tp, _, fn in counts]
+    fs = [_ratio(2 * p * r, p + r) for p, r in zip(ps, rs)]
+    return float(np.mean(ps)), float(np.mean(rs)), float(np.mean(fs))
+
+
+def precision(
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = None
+) -> float:
+    """:math:`TP/(TP+FP)` for the positive class 1 (``average="macro"``/``"micro"`` for several classes)."""
+    return _prf("precision", y_pred, y_true, threshold, average)[0]
+
+
+def recall(
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = None
+) -> float:
+    """:math:`TP/(TP+FN)` for the positive class 1 (``average="macro"``/``"micro"`` for several classes)."""
+    return _prf("recall", y_pred, y_true, threshold, average)[1]
+
+
+def f1(
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = None
+) -> float:
+    """Harmonic mean of precision and recall, :math:`2PR/(P+R)`."""
+    return _prf("f1", y_pred, y_true, threshold, average)[2]
+
+
+def _binary_scores(
+    where: str, y_score: npt.ArrayLike, y_true: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    s, t = _arrays(where, y_score, y_true)
+    if s.ndim != 1:
+        raise ValueError(f"{where}: y_pred must hold one score per sample (binary task), got shape {s.shape}")
+    t = np.asarray(t, dtype=np.float64)
+    if not np.all((t == 0) | (t == 1)):
+        raise ValueError(f"{where}: y_true must hold binary labels 0 or 1")
+    n_pos = int(t.sum())
+    if n_pos == 0 or n_pos == t.size:
+        raise ValueError(f"{where}: y_true must contain both classes; the score is undefined otherwise")
+    return s, t
+
+
+def roc_auc(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
+    r"""Area under the ROC curve (Mann-Whitney, average ranks for ties):
+
+    .. math:: \mathrm{AUC} = \Big(\sum_{i: y_i=1} \mathrm{rank}(s_i) - n_+(n_+ + 1)/2\Big) / (n_+ n_-)
+    """
+    s, t = _binary_scores("roc_auc", y_pred, y_true)
+    ranks = rankdata(s)  # average ranks for ties
+    n_pos = t.sum()
+    n_neg = t.size - n_pos
+    return float((ranks[t == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
+    r"""Average precision :math:`\sum_k (R_k - R_{k-1}) P_k` over the distinct score thresholds."""
+    s, t = _binary_scores("average_precision", y_pred, y_true)
+    order = np.argsort(-s, kind="stable")
+    s, t = s[order], t[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]  # the last index of each tie group
+    tps = np.cumsum(t)[last]
+    fps = (last + 1) - tps
+    prec = tps / (tps + fps)
+    rec = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, rec]) * prec))
+
+
+pr_auc = average_precision
+
+
+def _regression(where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    p, t = _arrays(where, y_pred, y_true)
+    t = np.asarray(t, dtype=np.float64)
+    if p.shape != t.shape:
+        raise ValueError(f"{where}: y_pred and y_true must have the same shape, got {p.shape} and {t.shape}")
+    return p, t
+
+
+def r2(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
+    r"""Coefficient of determination :math:`1 - SS_{res}/SS_{tot}` (averaged over output columns)."""
+    p, t = _regression("r2", y_pred, y_true)
+    p2, t2 = p.reshape(p.shape[0], -1), t.reshape(t.shape[0], -1)
+    ss_res = np.sum((t2 - p2) ** 2, axis=0)
+    ss_tot = np.sum((t2 - t2.mean(axis=0)) ** 2, axis=0)
+    scores = np.where(ss_tot > 0, 1.0 - ss_res / np.where(ss_tot > 0, ss_tot, 1.0), (ss_res == 0) * 1.0)
+    return float(np.mean(scores))
+
+
+def mae(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
+    r"""Mean absolute error :math:`\frac1n\sum|\hat y - y|`."""
+    p, t = _regression("mae", y_pred, y_true)
+    return float(np.mean(np.abs(p - t)))
+
+
+def rmse(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
+    r"""Root mean squared error :math:`\sqrt{\frac1n\sum(\hat y - y)^2}`."""
+    p, t = _regression("rmse", y_pred, y_true)
+    return float(np.sqrt(np.mean((p - t) ** 2)))
+
+
+_METRICS: dict[str, Callable[..., float]] = {
+    "accuracy": accuracy,
+    "precision": precision,
+    "recall": recall,
+    "f1": f1,
+    "roc_auc": roc_auc,
+    "pr_auc": average_precision,
+    "average_precision": average_precision,
+    "r2": r2,
+    "mae": mae,
+    "rmse": rmse,
+}
+
+#: The metrics reported by default for each task.
+DEFAULTS: dict[str, tuple[str, ...]] = {
+    "regression": ("r2", "mae", "rmse"),
+    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"),
+    "multiclass": ("accuracy", "f1"),
+}
+
+
+def names() -> list[str]:
+    """The metric names."""
+    return sorted(_METRICS)
+
+
+def get(name: str | Callable[..., Any]) -> Callable[..., float]:
+    """The metric called ``name`` (a callable ``(y_pred, y_true) -> float`` passes through)."""
+    if callable(name):
+        return name
+    check_choice("metrics", "name", name, sorted(_METRICS))
+    return _METRICS[name]

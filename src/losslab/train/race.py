@@ -1,0 +1,99 @@
+r"""Optimizer races on a test function: same start, same number of steps, who gets closest.
+
+The function is any object with ``value(w)``, ``grad(w)``, ``minima`` (a list of points) and
+``start`` (the suggested starting point) -- e.g. ``ll.landscape.functions.get("rosenbrock")``.
+For each optimizer the race records the path :math:`w_0, \dots, w_T`, the final gap
+:math:`f(w_T) - f^*`, the distance :math:`\min_k \|w_T - w^*_k\|_2` to the nearest minimum and
+the first step at which :math:`f(w_t) - f^* < \text{tol}`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from losslab._core.validation import check_int, check_positive
+from losslab.optim.base import GradientTransformation, apply_updates
+
+__all__ = ["RaceEntry", "race"]
+
+
+class RaceEntry(NamedTuple):
+    """One optimizer's result in a race."""
+
+    name: str
+    path: np.ndarray  # (n_steps + 1, dim): the start and every iterate
+    values: np.ndarray  # f along the path
+    final_value: float
+    distance: float  # to the nearest minimum
+    steps_to_tol: int | None  # first step t with f(w_t) - f* < tol, None if never
+    diverged: bool
+
+
+def race(
+    function: Any,
+    optimizers: Mapping[str, GradientTransformation],
+    *,
+    steps: int = 100,
+    start: npt.ArrayLike | None = None,
+    tol: float = 1e-6,
+) -> list[RaceEntry]:
+    """Run each optimizer for ``steps`` steps from ``start`` (default: the function's suggested start).
+
+    A run whose iterate or value becomes non-finite stops there and is marked ``diverged``.
+
+    >>> import losslab as ll
+    >>> bowl = ll.landscape.functions.get("quadratic_bowl")
+    >>> [entry] = ll.train.race(bowl, {"gd": ll.optim.chain(ll.optim.scale(-0.15))}, steps=60)
+    >>> entry.steps_to_tol is not None and entry.distance < 1e-3
+    True
+    """
+    steps = check_int("race", "steps", steps, minimum=0)
+    tol = check_positive("race", "tol", tol)
+    if not isinstance(optimizers, Mapping) or not optimizers:
+        raise TypeError("race: optimizers must be a non-empty mapping name -> GradientTransformation")
+    w0 = np.asarray(function.start if start is None else start, dtype=np.float64)
+    minima = [np.asarray(m, dtype=np.float64) for m in function.minima]
+    f_star = getattr(function, "minimum_value", None)
+    if f_star is None:
+        f_star = min(float(function.value(m)) for m in minima)
+    results = []
+    for name, opt in optimizers.items():
+        if not isinstance(opt, GradientTransformation):
+            raise TypeError(
+                f"race: optimizer {name!r} must be a GradientTransformation, got {type(opt).__name__}"
+            )
+        w = w0.copy()
+        state = opt.init(w)
+        path = [w]
+        values = [float(function.value(w))]
+        diverged = False
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(steps):
+                updates, state = opt.update(np.asarray(function.grad(w), dtype=np.float64), state, w)
+                w = apply_updates(w, updates)
+                value = float(function.value(w))
+                if not (np.isfinite(w).all() and math.isfinite(value)):
+                    diverged = True
+                    break
+                path.append(w)
+                values.append(value)
+        vals = np.asarray(values)
+        hits = np.flatnonzero(vals - f_star < tol)
+        last = path[-1]
+        results.append(
+            RaceEntry(
+                name=name,
+                path=np.stack(path),
+                values=vals,
+                final_value=float(vals[-1]),
+                distance=min(float(np.linalg.norm(last - m)) for m in minima),
+                steps_to_tol=int(hits[0]) if hits.size else None,
+                diverged=diverged,
+            )
+        )
+    return results
