@@ -132,7 +132,17 @@ def test_record_params_and_step_logs():
     r = -y
     g = np.r_[2 * X.T @ r / len(y), 2 * r.mean()]
     assert history.grad_norm[0] == pytest.approx(np.linalg.norm(g), rel=1e-12)
-    assert history.steps["lr"] == [None] * 4  # the SGD preset does not expose its learning rate
+    assert history.steps["lr"] == [0.1] * 4
+
+
+@pytest.mark.parametrize("name", ll.optim.names())
+def test_every_preset_logs_its_scheduled_learning_rate(name):
+    X, y = _linear_data()
+    schedule = ll.optim.schedules.step_decay(0.1, step_size=2, gamma=0.5)
+    history = ll.train.fit(
+        ll.models.Linear(2), X, y, loss="mse", optimizer=ll.optim.get(name, lr=schedule), epochs=5
+    )
+    assert history.steps["lr"] == [0.1, 0.1, 0.05, 0.05, 0.025]
 
 
 def test_plateau_reduction_gets_the_loss_value_and_its_lr_is_logged():

@@ -364,12 +364,17 @@ def scale_by_rms(
 
 
 class ScaleByAdamState(NamedTuple):
-    """Adam's moments :math:`m`, :math:`v`, the running max of :math:`v` (AMSGrad) and the count."""
+    """Adam's moments :math:`m`, :math:`v`, the running max of :math:`v` (AMSGrad) and the count.
+
+    ``lr`` is the learning rate of the most recent update when the learning rate is fused in (the
+    ``adam``/``adamw`` presets), else ``None``.
+    """
 
     step: int
     mu: Tree
     nu: Tree
     nu_max: Tree
+    lr: float | None = None
 
 
 def _adam_leaf(
@@ -487,7 +492,8 @@ def _adam_transformation(
 
     def init(params: Tree) -> ScaleByAdamState:
         zeros = _zeros(params)
-        return ScaleByAdamState(0, zeros, _zeros(params), _zeros(params) if amsgrad else None)
+        first_lr = None if lr is None else _lr_at(lr, 0)
+        return ScaleByAdamState(0, zeros, _zeros(params), _zeros(params) if amsgrad else None, first_lr)
 
     def update(
         grads: Tree, state: ScaleByAdamState, params: Tree = None, **extra: Any
@@ -526,7 +532,8 @@ def _adam_transformation(
             leaves_p,
         )
         pick = [tree_map(lambda g, r, i=i: r[i], grads, results) for i in range(4)]
-        return pick[0], ScaleByAdamState(count, pick[1], pick[2], pick[3] if amsgrad else None)
+        used_lr = None if lr is None else eta
+        return pick[0], ScaleByAdamState(count, pick[1], pick[2], pick[3] if amsgrad else None, used_lr)
 
     return GradientTransformation(init, update)
 
@@ -591,9 +598,11 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
 
 
 class ScaleByLearningRateState(NamedTuple):
-    """The number of updates made (the step a schedule is evaluated at)."""
+    """The number of updates made (the step a schedule is evaluated at) and the learning rate of
+    the most recent update (before any update: the first one's), for logs and progress bars."""
 
     step: int
+    lr: float
 
 
 def decoupled_weight_decay(weight_decay: float, lr: LearningRate) -> GradientTransformation:
@@ -610,11 +619,12 @@ def decoupled_weight_decay(weight_decay: float, lr: LearningRate) -> GradientTra
         grads: Tree, state: ScaleByLearningRateState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, ScaleByLearningRateState]:
         params = _need_params("decoupled_weight_decay", params)
-        c = -_lr_at(lr, state.step) * weight_decay
+        eta = _lr_at(lr, state.step)
+        c = -eta * weight_decay
         out = tree_map(lambda u, p: _as_float(u) + c * _as_float(p), grads, params)
-        return out, ScaleByLearningRateState(state.step + 1)
+        return out, ScaleByLearningRateState(state.step + 1, eta)
 
-    return GradientTransformation(lambda params: ScaleByLearningRateState(0), update)
+    return GradientTransformation(lambda params: ScaleByLearningRateState(0, _lr_at(lr, 0)), update)
 
 
 def scale_by_learning_rate(lr: LearningRate) -> GradientTransformation:
@@ -625,10 +635,10 @@ def scale_by_learning_rate(lr: LearningRate) -> GradientTransformation:
     def update(
         grads: Tree, state: ScaleByLearningRateState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, ScaleByLearningRateState]:
-        c = -_lr_at(lr, state.step)
-        return tree_map(lambda g: c * _as_float(g), grads), ScaleByLearningRateState(state.step + 1)
+        eta = _lr_at(lr, state.step)
+        return tree_map(lambda g: -eta * _as_float(g), grads), ScaleByLearningRateState(state.step + 1, eta)
 
-    return GradientTransformation(lambda params: ScaleByLearningRateState(0), update)
+    return GradientTransformation(lambda params: ScaleByLearningRateState(0, _lr_at(lr, 0)), update)
 
 
 # ----------------------------------------------------------------------------- clipping

@@ -292,7 +292,11 @@ def _predict(model: Model, params: Any, X: np.ndarray) -> np.ndarray:
 
 def learning_rate_of(state: Any) -> float | None:
     """The learning rate an optimizer state exposes (a field ``lr``/``learning_rate``, possibly in a
-    ``hyperparams`` mapping, in any nested state), or ``None``."""
+    ``hyperparams`` mapping, in any nested state), or ``None``.
+
+    The presets' states expose the rate of their latest update. In a chain the last transformation
+    that exposes one wins (e.g. a plateau reduction placed after an optimizer).
+    """
     path = _find_lr(state, ())
     return None if path is None else _read(state, path)
 
@@ -316,7 +320,7 @@ _LR_NAMES = ("lr", "learning_rate")
 
 def _find_lr(node: Any, path: tuple[Any, ...]) -> tuple[Any, ...] | None:
     if isinstance(node, tuple) and hasattr(node, "_fields"):
-        for name in node._fields:
+        for name in reversed(node._fields):
             child = getattr(node, name)
             if name in _LR_NAMES and np.ndim(child) == 0 and _is_number(child):
                 return (*path, name)
@@ -329,7 +333,7 @@ def _find_lr(node: Any, path: tuple[Any, ...]) -> tuple[Any, ...] | None:
                 return found
         return None
     if isinstance(node, (tuple, list)):
-        for i, child in enumerate(node):
+        for i, child in reversed(list(enumerate(node))):
             found = _find_lr(child, (*path, i))
             if found is not None:
                 return found
