@@ -35,6 +35,13 @@ def _mse_grad(xp, y_pred, y_true):
     return 2.0 * (y_pred - y_true)
 
 
+def _mse_element_kernel(p, t):
+    # Scalar form for the optional compiled path: (loss, dloss/dp).
+    r = p - t
+    return r * r, 2.0 * r
+
+
+@ElementwiseLoss.compiled(_mse_element_kernel)
 def _mse_kernel(p, t, out, scale):
     r = np.subtract(p, t, out=out)
     value = float(np.dot(r, r))
@@ -80,6 +87,21 @@ def _mae_grad(xp, y_pred, y_true):
     return xp.sign(y_pred - y_true)
 
 
+def _mae_element_kernel(p, t):
+    # Scalar form for the optional compiled path; sign(0) = 0 and NaN propagates, as np.sign.
+    r = p - t
+    if r > 0.0:
+        s = 1.0
+    elif r < 0.0:
+        s = -1.0
+    elif r == 0.0:
+        s = 0.0
+    else:
+        s = r
+    return abs(r), s
+
+
+@ElementwiseLoss.compiled(_mae_element_kernel)
 def _mae_kernel(p, t, out, scale):
     r = p - t
     if out is None:
@@ -131,6 +153,14 @@ def _huber_grad(xp, y_pred, y_true, delta):
     return xp.clip(y_pred - y_true, -delta, delta)
 
 
+def _huber_element_kernel(p, t, delta):
+    # Scalar form for the optional compiled path: g = clip(r, -delta, delta) (NaN propagates).
+    r = p - t
+    g = -delta if r < -delta else (delta if r > delta else r)
+    return g * (r - 0.5 * g), g
+
+
+@ElementwiseLoss.compiled(_huber_element_kernel)
 def _huber_kernel(p, t, out, scale, delta):
     # With g = clip(r, -delta, delta): huber(r) = g * (r - g / 2) on both branches.
     r = p - t
