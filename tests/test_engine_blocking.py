@@ -306,3 +306,32 @@ def test_row_blocked_class_axis_validation():
         pytest.raises(ValueError, match=r"class indices in \[0, 8\), got 8"),
     ):
         LABEL_CE.value_and_grad(y_pred, labels)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_element_numba_cannot_compile_falls_back_to_numpy():
+    def element(p, t):
+        return {"not": "a number"}, p  # a dict is not a scalar: typing fails
+
+    @ElementwiseLoss.compiled(element)
+    def kernel(p, t, out, scale):
+        r = np.subtract(p, t, out=out)
+        value = float(np.dot(r, r))
+        if out is not None:
+            np.multiply(out, 2.0 * scale, out=out)
+        return value
+
+    loss = ElementwiseLoss(
+        "uncompilable_square_error",
+        task="regression",
+        value=lambda xp, p, t: (p - t) ** 2,
+        grad=lambda xp, p, t: 2.0 * (p - t),
+        kernel=kernel,
+        info={"formula": r"(\hat y - y)^2", "gradient": r"2(\hat y - y)"},
+    )
+    y_pred, y_true = _inputs(loss, (1030,), np.float64)
+    with ll.config(block_size=SMALL_BLOCK):
+        value, grad = loss.value_and_grad(y_pred, y_true)
+        assert loss.value_and_grad(y_pred, y_true)[0] == value  # the failure is remembered
+    np.testing.assert_allclose(value, np.mean((y_pred - y_true) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(grad, 2.0 * (y_pred - y_true) / y_pred.size, rtol=1e-12)

@@ -5,9 +5,12 @@ each block and allocates a fresh gradient, and it runs on one core. Where that c
 performance contract, a loss may declare a scalar element formula
 ``element(y_pred_i, y_true_i, *params) -> (loss_i, dloss_i/dy_pred_i)`` with
 ``ElementwiseLoss.compiled(element)``; when Numba is installed (``pip install losslab[fast]``)
-the engine compiles one fused, multi-threaded pass that sums the loss, writes the scaled
+the engine compiles (on first use, about a second per loss, dtype and
+gradient/no-gradient variant) one fused, multi-threaded pass that sums the loss, writes the scaled
 gradient and gathers the min/max (and a non-finite flag) of both inputs for validation, all from
-the values already in registers. Without Numba nothing here is imported and the NumPy path runs.
+the values already in registers. Without Numba nothing here is imported and the NumPy path
+runs; the environment variable ``LOSSLAB_NO_COMPILED=1`` or :func:`disabled` switches the
+compiled pass off.
 
 The compiled pass equals the NumPy path up to the order of floating-point additions in the sum
 (the tests pin it to 1e-12 relative in float64).
@@ -26,6 +29,7 @@ __all__ = ["available", "disabled", "evaluate"]
 
 _state: dict[str, Any] = {"checked": False, "numba": None, "off": False}
 _drivers: dict[tuple[Callable[..., Any], bool], Callable[..., Any]] = {}
+_failed: set[tuple[Any, ...]] = set()
 
 
 def available() -> bool:
@@ -110,16 +114,32 @@ def evaluate(
     out: np.ndarray | None,
     scale: float,
     params: tuple[Any, ...],
-) -> tuple[float, float, float, float, float, bool]:
-    """One fused pass over flat contiguous ``p``, ``t``.
+) -> tuple[float, float, float, float, float, bool] | None:
+    """One fused pass over flat contiguous float32/float64 ``p``, ``t``.
 
-    Returns ``(loss sum, min p, max p, min t, max t, all finite)``; writes
-    ``scale * dloss/dp`` into ``out`` when given. NaN never enters the min/max (the flag
-    catches it).
+    Returns ``(loss sum, min p, max p, min t, max t, all finite)`` and writes
+    ``scale * dloss/dp`` into ``out`` when given; ``None`` when the element formula cannot be
+    compiled for these arguments (the caller then uses NumPy). NaN never enters the min/max (the
+    flag catches it).
     """
-    chunks = 8 * _state["numba"].get_num_threads()
+    numba = _state["numba"]
+    chunks = 8 * numba.get_num_threads()
+    key = (element, out is not None, p.dtype.str, tuple(type(v) for v in params))
+    if key in _failed:
+        return None
     run = _driver(element, out is not None)
-    res = run(p, t, p[:0] if out is None else out, scale, params, chunks)
+    # Chunks are handed out one at a time (dynamic scheduling), so a core busy with other work
+    # delays only the chunks it takes rather than a fixed half of the array.
+    previous = numba.get_parallel_chunksize()
+    numba.set_parallel_chunksize(1)
+    try:
+        res = run(p, t, p[:0] if out is None else out, scale, params, chunks)
+    except numba.core.errors.NumbaError:
+        # An element formula Numba cannot type for these arguments: the NumPy path takes over.
+        _failed.add(key)
+        return None
+    finally:
+        numba.set_parallel_chunksize(previous)
     finite = bool(np.isfinite(res[:, 5]).all())
     return (
         float(res[:, 0].sum()),

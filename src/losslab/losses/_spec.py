@@ -432,10 +432,22 @@ def _extend(lo: float, hi: float, x: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
+_BLAS_SERIAL = 8192  # OpenBLAS runs dot products of more than 10 000 entries on several threads
+
+
 def _probe(a: np.ndarray, b: np.ndarray) -> float:
-    """``a @ b``, quiet on overflow: finite only if every entry of ``a`` and ``b`` is finite."""
+    """``a @ b``, quiet on overflow: finite only if every entry of ``a`` and ``b`` is finite.
+
+    Block-sized operands are split into pieces OpenBLAS keeps on the calling thread: waking its
+    threads for every cache block costs more than the product (and far more on a busy machine).
+    """
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.dot(a, b))
+        if a.size <= _BLAS_SERIAL:
+            return float(np.dot(a, b))
+        return sum(
+            float(np.dot(a[i : i + _BLAS_SERIAL], b[i : i + _BLAS_SERIAL]))
+            for i in range(0, a.size, _BLAS_SERIAL)
+        )
 
 
 def _all_finite(x: np.ndarray) -> bool:
@@ -446,8 +458,9 @@ def _all_finite(x: np.ndarray) -> bool:
     """
     if x.dtype.kind == "f" and x.flags.c_contiguous and x.size:
         flat = x.reshape(-1)
-        if math.isfinite(_probe(flat, flat)):
-            return True
+        with np.errstate(over="ignore", invalid="ignore"):
+            if math.isfinite(float(np.dot(flat, flat))):
+                return True
     return bool(np.isfinite(x).all())
 
 
@@ -657,10 +670,17 @@ class ElementwiseLoss(Loss):
         scale = 1.0 / n if reduction == "mean" else 1.0
         out = np.empty_like(yp) if need_grad else None
         element = getattr(self.kernel, "element", None)
-        if element is not None and w is None and self.transform_y_true is None and _compiled.available():
-            total, lo_p, hi_p, lo_t, hi_t, finite = _compiled.evaluate(
-                element, yp, yt, out, scale, tuple(params.values())
-            )
+        compiled = None
+        if (
+            element is not None
+            and w is None
+            and self.transform_y_true is None
+            and yp.dtype in (np.float32, np.float64)
+            and _compiled.available()
+        ):
+            compiled = _compiled.evaluate(element, yp, yt, out, scale, tuple(params.values()))
+        if compiled is not None:
+            total, lo_p, hi_p, lo_t, hi_t, finite = compiled
             if validate:
                 self._check_blocked(y_pred, y_true, (lo_p, hi_p, finite), (lo_t, hi_t, finite))
         else:

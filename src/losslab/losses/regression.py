@@ -43,8 +43,9 @@ def _mse_element_kernel(p, t):
 
 @ElementwiseLoss.compiled(_mse_element_kernel)
 def _mse_kernel(p, t, out, scale):
+    # einsum's contiguous dot stays on this thread; np.dot wakes BLAS threads for every block.
     r = np.subtract(p, t, out=out)
-    value = float(np.dot(r, r))
+    value = float(np.einsum("i,i->", r, r))
     if out is not None:
         np.multiply(out, 2.0 * scale, out=out)
     return value
@@ -107,7 +108,7 @@ def _mae_kernel(p, t, out, scale):
     if out is None:
         return float(np.abs(r).sum())
     np.sign(r, out=out)
-    value = float(np.dot(out, r))
+    value = float(np.einsum("i,i->", out, r))
     np.multiply(out, scale, out=out)
     return value
 
@@ -165,7 +166,7 @@ def _huber_kernel(p, t, out, scale, delta):
     # With g = clip(r, -delta, delta): huber(r) = g * (r - g / 2) on both branches.
     r = p - t
     g = np.clip(r, -delta, delta, out=out)
-    value = float(np.dot(g, r) - 0.5 * np.dot(g, g))
+    value = float(np.einsum("i,i->", g, r) - 0.5 * np.einsum("i,i->", g, g))
     if out is not None:
         np.multiply(out, scale, out=out)
     return value
