@@ -36,6 +36,14 @@ ELEMENTWISE_TARGET = "<=3x floor, >=3x vs PyTorch"
 VALIDATION_TARGET = "<=20% over validate=False"
 
 
+SUFFIXES = ("value_and_grad", "[NumPy blocked only]", "validation overhead")
+
+
+def _wanted(case: str) -> bool:
+    """Whether ``--only`` keeps any row of ``case`` (run.py filters the rows themselves)."""
+    return any(_harness.selected(f"{case} {suffix}") for suffix in SUFFIXES)
+
+
 def _registered(name: str) -> Any:
     return ll.losses.get(name) if name in ll.losses.names() else None
 
@@ -140,7 +148,7 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
     floor = _harness.memory_floor(n)
     rows: list[dict[str, Any]] = []
     for case, loss, params, inputs in _elementwise_cases(n, rng):
-        if not _harness.selected(case):
+        if not _wanted(case):
             continue
         target = ELEMENTWISE_TARGET if case in TARGETED else ""
         try:
@@ -193,7 +201,7 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
             }
         )
     for case, loss, params, inputs, torch_inputs in _ce_cases(rng):
-        if not _harness.selected(case):
+        if not _wanted(case):
             continue
         t_on = timer(partial(loss.value_and_grad, *inputs, **params))
         with ll.config(validate=False):

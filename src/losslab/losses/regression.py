@@ -89,17 +89,10 @@ def _mae_grad(xp, y_pred, y_true):
 
 
 def _mae_element_kernel(p, t):
-    # Scalar form for the optional compiled path; sign(0) = 0 and NaN propagates, as np.sign.
+    # Scalar form for the optional compiled path; sign(0) = 0 as np.sign. Branch-free so it
+    # vectorizes; a NaN residual gives a NaN loss (validation off) but a 0 slope.
     r = p - t
-    if r > 0.0:
-        s = 1.0
-    elif r < 0.0:
-        s = -1.0
-    elif r == 0.0:
-        s = 0.0
-    else:
-        s = r
-    return abs(r), s
+    return abs(r), float(r > 0.0) - float(r < 0.0)
 
 
 @ElementwiseLoss.compiled(_mae_element_kernel)
@@ -155,9 +148,10 @@ def _huber_grad(xp, y_pred, y_true, delta):
 
 
 def _huber_element_kernel(p, t, delta):
-    # Scalar form for the optional compiled path: g = clip(r, -delta, delta) (NaN propagates).
+    # Scalar form for the optional compiled path: g = clip(r, -delta, delta); min/max vectorize
+    # (a NaN residual gives a NaN loss, validation off, but a clipped slope).
     r = p - t
-    g = -delta if r < -delta else (delta if r > delta else r)
+    g = min(max(r, -delta), delta)
     return g * (r - 0.5 * g), g
 
 
