@@ -42,6 +42,7 @@ from losslab._core.arrays import (
 )
 from losslab._core.config import get_config
 from losslab._core.validation import check_choice
+from losslab.losses import _compiled
 
 __all__ = [
     "ClassAxisLoss",
@@ -106,9 +107,16 @@ class Domain:
         """Raise ``ValueError`` naming ``name`` if ``x`` holds a value outside the domain."""
         if x.shape and 0 in x.shape:
             return
+        if self.unbounded and is_numpy_namespace(xp) and isinstance(x, np.ndarray) and _all_finite(x):
+            return
         lo = _item(xp.min(x))
         hi = _item(xp.max(x))
         self.check_range(lo, hi, x, xp, name, where)
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether every finite real is valid (then only finiteness needs checking)."""
+        return self.low == -math.inf and self.high == math.inf and self.values is None
 
     def check_range(self, lo: float, hi: float, x: Any, xp: ModuleType, name: str, where: str) -> None:
         """Check from precomputed min/max (NaN in either means a NaN in ``x``)."""
@@ -419,6 +427,46 @@ class Loss:
         return None
 
 
+def _extend(lo: float, hi: float, x: np.ndarray) -> tuple[float, float]:
+    """Running (min, max) extended by block ``x``; a NaN, once seen, stays (``min()`` would drop it)."""
+    mn, mx = float(x.min()), float(x.max())
+    lo = mn if (mn < lo or math.isnan(mn)) else lo
+    hi = mx if (mx > hi or math.isnan(mx)) else hi
+    return lo, hi
+
+
+_BLAS_SERIAL = 8192  # OpenBLAS runs dot products of more than 10 000 entries on several threads
+
+
+def _probe(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b``, quiet on overflow: finite only if every entry of ``a`` and ``b`` is finite.
+
+    Block-sized operands are split into pieces OpenBLAS keeps on the calling thread: waking its
+    threads for every cache block costs more than the product (and far more on a busy machine).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if a.size <= _BLAS_SERIAL:
+            return float(np.dot(a, b))
+        return sum(
+            float(np.dot(a[i : i + _BLAS_SERIAL], b[i : i + _BLAS_SERIAL]))
+            for i in range(0, a.size, _BLAS_SERIAL)
+        )
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    """Whether a NumPy float array holds only finite values, in one pass and no temporaries.
+
+    ``x @ x`` is finite only if every entry is (see ``ElementwiseLoss._blocked``); when it is not
+    (a non-finite entry, or an overflow of huge finite values), ``np.isfinite`` decides.
+    """
+    if x.dtype.kind == "f" and x.flags.c_contiguous and x.size:
+        flat = x.reshape(-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if math.isfinite(float(np.dot(flat, flat))):
+                return True
+    return bool(np.isfinite(x).all())
+
+
 def _weights(name: str, xp: ModuleType, sample_weight: Any, shape: tuple[int, ...], dtype: Any) -> Any:
     """``sample_weight`` as an array broadcast against the unreduced loss of ``shape``."""
     w = as_float(xp, sample_weight, "sample_weight", name, dtype=dtype)
@@ -580,6 +628,21 @@ class ElementwiseLoss(Loss):
 
     # -- cache-blocked NumPy evaluation --------------------------------------------------------
 
+    @staticmethod
+    def compiled(element: Callable[..., tuple[Any, Any]]) -> Callable[[Any], Any]:
+        """Attach a scalar element formula to a block kernel, for the optional compiled path.
+
+        ``element(y_pred_i, y_true_i, *params) -> (loss_i, dloss_i/dy_pred_i)`` on Python/Numba
+        scalars, with the parameters in declaration order. It is used (compiled with Numba) only
+        when Numba is importable; the decorated NumPy kernel stays the reference and the fallback.
+        """
+
+        def attach(kernel: Any) -> Any:
+            kernel.element = element
+            return kernel
+
+        return attach
+
     def _fast_path(
         self,
         xp: ModuleType,
@@ -593,12 +656,13 @@ class ElementwiseLoss(Loss):
         block = get_config().block_size
         if not is_numpy_namespace(xp) or reduction == "none" or y_pred.size < 4 * block:
             return None
+        validate = get_config().validate
         if sample_weight is not None:
             w = np.asarray(sample_weight)
             if w.shape != y_pred.shape:
                 return None
             w = as_float(np, w, "sample_weight", self.name, dtype=y_pred.dtype)
-            if get_config().validate and not np.isfinite(w).all():
+            if validate and not _all_finite(w):
                 raise ValueError(f"{self.name}: sample_weight contains NaN or infinite values")
             w = np.ascontiguousarray(w).reshape(-1)
         else:
@@ -608,17 +672,70 @@ class ElementwiseLoss(Loss):
         n = yp.size
         scale = 1.0 / n if reduction == "mean" else 1.0
         out = np.empty_like(yp) if need_grad else None
-        validate = get_config().validate
+        element = getattr(self.kernel, "element", None)
+        compiled = None
+        if (
+            element is not None
+            and w is None
+            and self.transform_y_true is None
+            and yp.dtype in (np.float32, np.float64)
+            and _compiled.available()
+        ):
+            compiled = _compiled.evaluate(element, yp, yt, out, scale, tuple(params.values()))
+        if compiled is not None:
+            total, lo_p, hi_p, lo_t, hi_t, finite = compiled
+            if validate:
+                self._check_blocked(y_pred, y_true, (lo_p, hi_p, finite), (lo_t, hi_t, finite))
+        else:
+            total, stats_p, stats_t = self._blocked(yp, yt, w, out, scale, params, block, validate)
+            if validate:
+                self._check_blocked(y_pred, y_true, stats_p, stats_t)
+        value = y_pred.dtype.type(total * scale)
+        grad = None if out is None else out.reshape(y_pred.shape)
+        return value, grad
+
+    def _blocked(
+        self,
+        yp: np.ndarray,
+        yt: np.ndarray,
+        w: np.ndarray | None,
+        out: np.ndarray | None,
+        scale: float,
+        params: dict[str, Any],
+        block: int,
+        validate: bool,
+    ) -> tuple[float, tuple[float, float, bool], tuple[float, float, bool]]:
+        """One pass of cache-sized blocks: loss sum, scaled gradient into ``out``, input ranges.
+
+        Validation reads the block while it is in cache. An input whose domain is all finite
+        reals needs no min/max: a dot product is finite only if every factor is (``inf * x`` and
+        ``nan * x`` are never finite, nor is a sum with such a term), so one ``np.dot`` per block
+        covers one or both such inputs; a non-finite probe (or a rare overflow) sends the caller
+        to the exact full-array check, which raises the usual error.
+        """
+        n = yp.size
         kernel = self.kernel if (w is None and self.transform_y_true is None) else None
+        real_p = validate and self.y_pred_domain.unbounded
+        real_t = validate and self.y_true_domain.unbounded
+        range_p = validate and not real_p
+        range_t = validate and not real_t
         total = 0.0
+        probe = 0.0
         lo_p = lo_t = math.inf
         hi_p = hi_t = -math.inf
         for start in range(0, n, block):
             stop = min(start + block, n)
             p, t = yp[start:stop], yt[start:stop]
-            if validate:
-                lo_p, hi_p = min(lo_p, p.min()), max(hi_p, p.max())
-                lo_t, hi_t = min(lo_t, t.min()), max(hi_t, t.max())
+            if real_p and real_t:
+                probe += _probe(p, t)
+            elif real_p:
+                probe += _probe(p, p)
+            elif real_t:
+                probe += _probe(t, t)
+            if range_p:
+                lo_p, hi_p = _extend(lo_p, hi_p, p)
+            if range_t:
+                lo_t, hi_t = _extend(lo_t, hi_t, t)
             o = None if out is None else out[start:stop]
             if kernel is not None:
                 total += kernel(p, t, o, scale, **params)
@@ -632,12 +749,25 @@ class ElementwiseLoss(Loss):
             if o is not None:
                 d = self.grad_fn(np, p, tt, **params)
                 np.multiply(d, scale if w is None else w[start:stop] * scale, out=o)
-        if validate:
-            self.y_pred_domain.check_range(float(lo_p), float(hi_p), y_pred, np, "y_pred", self.name)
-            self.y_true_domain.check_range(float(lo_t), float(hi_t), y_true, np, "y_true", self.name)
-        value = y_pred.dtype.type(total * scale)
-        grad = None if out is None else out.reshape(y_pred.shape)
-        return value, grad
+        finite = math.isfinite(probe)
+        return total, (lo_p, hi_p, finite), (lo_t, hi_t, finite)
+
+    def _check_blocked(
+        self,
+        y_pred: np.ndarray,
+        y_true: np.ndarray,
+        stats_p: tuple[float, float, bool],
+        stats_t: tuple[float, float, bool],
+    ) -> None:
+        """Domain checks from block statistics, in the direct path's order (y_pred first)."""
+        for domain, x, (lo, hi, finite), label in (
+            (self.y_pred_domain, y_pred, stats_p, "y_pred"),
+            (self.y_true_domain, y_true, stats_t, "y_true"),
+        ):
+            if not finite:
+                domain.check(np, x, label, self.name)
+            elif not domain.unbounded:
+                domain.check_range(lo, hi, x, np, label, self.name)
 
 
 # --------------------------------------------------------------------------- class axis
@@ -750,6 +880,68 @@ class ClassAxisLoss(Loss):
             return (d * cot[..., None],)
 
         return Terms(loss, count, vjp)
+
+    # -- row-blocked NumPy evaluation ------------------------------------------------------------
+
+    def _fast_path(
+        self,
+        xp: ModuleType,
+        arrays: tuple[Any, ...],
+        reduction: str,
+        sample_weight: Any,
+        params: dict[str, Any],
+        need_grad: bool,
+    ) -> tuple[Any, Any] | None:
+        """Evaluate big NumPy inputs a block of rows at a time, so the per-row temporaries of
+        ``value``/``grad`` (softmax, log-sum-exp, ...) stay in cache.
+
+        Rows are independent, so each block's per-sample losses and gradient rows are exactly
+        those of the direct path; the reduction then runs on the full per-sample array with the
+        same expressions as the direct path, so the results are identical, not just close.
+        """
+        y_pred, y_true = arrays
+        block = get_config().block_size
+        if not is_numpy_namespace(xp) or y_pred.ndim < 2 or y_pred.size < 8 * block:
+            return None
+        n_classes = y_pred.shape[-1]
+        batch = tuple(y_pred.shape[:-1])
+        m = math.prod(batch)
+        rows = max(1, (4 * block) // max(n_classes, 1))
+        if m < 2 * rows:
+            return None
+        yp = y_pred.reshape(m, n_classes)
+        yt = y_true.reshape(m) if self.targets == "labels" else y_true.reshape(m, n_classes)
+        count = None if self.count_fn is None else self.count_fn(np, y_pred, y_true, **params)
+        w = None if sample_weight is None else _weights(self.name, np, sample_weight, batch, y_pred.dtype)
+        cot: Any = 1.0 if w is None else w
+        if reduction == "mean":
+            denom = float(m) if count is None else float(np.sum(count))
+            cot = 0.0 if denom == 0.0 else cot / denom
+        cot_rows = None if isinstance(cot, float) else np.reshape(cot, (m,))
+        losses = np.empty(0)
+        out = None
+        for start in range(0, m, rows):
+            stop = min(start + rows, m)
+            p, t = yp[start:stop], yt[start:stop]
+            if not need_grad:
+                loss = self.value_fn(np, p, t, **params)
+            elif self.value_and_grad_fn is not None:
+                loss, d = self.value_and_grad_fn(np, p, t, **params)
+            else:
+                loss = self.value_fn(np, p, t, **params)
+                d = self.grad_fn(np, p, t, **params)
+            if start == 0:
+                losses = np.empty(m, dtype=np.asarray(loss).dtype)
+            losses[start:stop] = loss
+            if need_grad:
+                g = d * (cot if cot_rows is None else cot_rows[start:stop, None])
+                if out is None:
+                    out = np.empty(yp.shape, dtype=g.dtype)
+                out[start:stop] = g
+        value, _ = _reduce(
+            self.name, np, Terms(losses.reshape(batch), count), reduction, sample_weight, False, True
+        )
+        return value, None if out is None else out.reshape(y_pred.shape)
 
 
 # --------------------------------------------------------------------------- point-wise, several inputs

@@ -93,9 +93,17 @@ def _mse_grad(xp, y_pred, y_true):
     return 2.0 * (y_pred - y_true)
 
 
+def _mse_element_kernel(p, t):
+    # Scalar form for the optional compiled path: (loss, dloss/dp).
+    r = p - t
+    return r * r, 2.0 * r
+
+
+@ElementwiseLoss.compiled(_mse_element_kernel)
 def _mse_kernel(p, t, out, scale):
+    # einsum's contiguous dot stays on this thread; np.dot wakes BLAS threads for every block.
     r = np.subtract(p, t, out=out)
-    value = float(np.dot(r, r))
+    value = float(np.einsum("i,i->", r, r))
     if out is not None:
         np.multiply(out, 2.0 * scale, out=out)
     return value
@@ -138,12 +146,20 @@ def _mae_grad(xp, y_pred, y_true):
     return xp.sign(y_pred - y_true)
 
 
+def _mae_element_kernel(p, t):
+    # Scalar form for the optional compiled path; sign(0) = 0 as np.sign. Branch-free so it
+    # vectorizes; a NaN residual gives a NaN loss (validation off) but a 0 slope.
+    r = p - t
+    return abs(r), float(r > 0.0) - float(r < 0.0)
+
+
+@ElementwiseLoss.compiled(_mae_element_kernel)
 def _mae_kernel(p, t, out, scale):
     r = p - t
     if out is None:
         return float(np.abs(r).sum())
     np.sign(r, out=out)
-    value = float(np.dot(out, r))
+    value = float(np.einsum("i,i->", out, r))
     np.multiply(out, scale, out=out)
     return value
 
@@ -189,11 +205,20 @@ def _huber_grad(xp, y_pred, y_true, delta):
     return xp.clip(y_pred - y_true, -delta, delta)
 
 
+def _huber_element_kernel(p, t, delta):
+    # Scalar form for the optional compiled path: g = clip(r, -delta, delta); min/max vectorize
+    # (a NaN residual gives a NaN loss, validation off, but a clipped slope).
+    r = p - t
+    g = min(max(r, -delta), delta)
+    return g * (r - 0.5 * g), g
+
+
+@ElementwiseLoss.compiled(_huber_element_kernel)
 def _huber_kernel(p, t, out, scale, delta):
     # With g = clip(r, -delta, delta): huber(r) = g * (r - g / 2) on both branches.
     r = p - t
     g = np.clip(r, -delta, delta, out=out)
-    value = float(np.dot(g, r) - 0.5 * np.dot(g, g))
+    value = float(np.einsum("i,i->", g, r) - 0.5 * np.einsum("i,i->", g, g))
     if out is not None:
         np.multiply(out, scale, out=out)
     return value

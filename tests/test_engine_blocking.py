@@ -1,0 +1,339 @@
+"""Cache-blocked evaluation gives the direct path's results and errors.
+
+Big NumPy inputs go through ``ElementwiseLoss._fast_path`` (cache-sized blocks, or the optional
+compiled pass when Numba is importable) and ``ClassAxisLoss._fast_path`` (blocks of rows). A small
+``block_size`` makes modest arrays cross many block boundaries; a huge one forces the direct path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import losslab as ll
+from loss_cases import all_cases
+from losslab.losses import _compiled
+from losslab.losses._spec import PROBABILITY, REAL, ClassAxisLoss, Domain, ElementwiseLoss
+
+SMALL_BLOCK = 256  # the smallest block_size config accepts: 4 * 256 elements start blocking
+DIRECT = 1 << 28  # no test array reaches 4 * DIRECT elements: the direct path
+ELEMENTWISE = all_cases(lambda loss: loss.kind == "elementwise")
+
+try:
+    import numba  # noqa: F401
+
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+PATHS = [
+    "numpy",
+    pytest.param("compiled", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")),
+]
+
+
+def _evaluate(loss, inputs, block_size, path, **kwargs):
+    """``(value, grad)`` or the error message, evaluated with the given block size and path."""
+    with ll.config(block_size=block_size):
+        try:
+            if path == "numpy":
+                with _compiled.disabled():
+                    return loss.value_and_grad(*inputs, **kwargs)
+            return loss.value_and_grad(*inputs, **kwargs)
+        except ValueError as err:
+            return str(err)
+
+
+def _inputs(loss, shape, dtype, seed=0, params=None):
+    """Valid inputs of ``shape``, tiled from the declaration's own (parameter-aware) sampler."""
+    rng = np.random.default_rng(seed)
+    n = math.prod(shape)
+    draws = [loss.sample(rng, **(params or {})) for _ in range(-(-n // 12))]
+    return tuple(
+        np.concatenate([np.ravel(d[i]) for d in draws])[:n].reshape(shape).astype(dtype) for i in (0, 1)
+    )
+
+
+# --------------------------------------------------------------------------- element-wise
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("shape", "dtype", "weighted"),
+    [
+        ((1025,), np.float64, False),  # one element past 4 blocks
+        ((37, 83), np.float64, False),  # 3071 elements: a ragged last block, 2-D
+        ((3001,), np.float64, True),
+        ((2049,), np.float32, False),
+        ((33, 31), np.float32, True),
+    ],
+)
+@pytest.mark.parametrize(("loss", "params"), ELEMENTWISE)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_blocked_equals_direct(loss, params, shape, dtype, weighted, path, reduction):
+    inputs = _inputs(loss, shape, dtype, params=params)
+    kwargs = dict(params, reduction=reduction)
+    if weighted:
+        kwargs["sample_weight"] = np.random.default_rng(1).uniform(0.5, 2.0, shape).astype(dtype)
+    direct = _evaluate(loss, inputs, DIRECT, "numpy", **kwargs)
+    blocked = _evaluate(loss, inputs, SMALL_BLOCK, path, **kwargs)
+    if isinstance(direct, str):  # data outside a parameter-dependent domain: same error
+        assert blocked == direct
+        return
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    value, grad = blocked
+    assert np.asarray(value).dtype == dtype and grad.dtype == dtype and grad.shape == shape
+    np.testing.assert_allclose(value, direct[0], rtol=rtol, atol=0)
+    np.testing.assert_allclose(grad, direct[1], rtol=rtol, atol=1e-300 if dtype == np.float64 else 1e-30)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("loss", "params"), ELEMENTWISE)
+def test_blocked_value_only_equals_direct(loss, params, path):
+    inputs = _inputs(loss, (1537,), np.float64, seed=3, params=params)
+    with ll.config(block_size=DIRECT):
+        direct = loss(*inputs, **params)
+    with ll.config(block_size=SMALL_BLOCK):
+        if path == "numpy":
+            with _compiled.disabled():
+                blocked = loss(*inputs, **params)
+        else:
+            blocked = loss(*inputs, **params)
+    assert math.isclose(blocked, direct, rel_tol=1e-12)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("name", ["mse", "mae", "huber"])
+def test_compiled_path_equals_numpy_path(name):
+    loss = ll.losses.get(name)
+    rng = np.random.default_rng(4)
+    y_pred = rng.normal(size=70_001)
+    y_true = y_pred + rng.normal(scale=2.0, size=y_pred.size)
+    y_true[:5] = y_pred[:5]  # exact zeros of the residual (mae's subgradient 0)
+    compiled = loss.value_and_grad(y_pred, y_true, reduction="sum")  # 70_001 >= 4 * default block
+    with _compiled.disabled():
+        numpy_path = loss.value_and_grad(y_pred, y_true, reduction="sum")
+    assert math.isclose(compiled[0], numpy_path[0], rel_tol=1e-12)
+    np.testing.assert_allclose(compiled[1], numpy_path[1], rtol=1e-12, atol=0)
+
+
+def _square_error_on_probabilities() -> ElementwiseLoss:
+    """An unregistered loss whose y_true must be a probability (a bounded domain)."""
+
+    def element(p, t):
+        r = p - t
+        return r * r, 2.0 * r
+
+    @ElementwiseLoss.compiled(element)
+    def kernel(p, t, out, scale):
+        r = np.subtract(p, t, out=out)
+        value = float(np.dot(r, r))
+        if out is not None:
+            np.multiply(out, 2.0 * scale, out=out)
+        return value
+
+    return ElementwiseLoss(
+        "probability_square_error",
+        task="regression",
+        value=lambda xp, p, t: (p - t) ** 2,
+        grad=lambda xp, p, t: 2.0 * (p - t),
+        kernel=kernel,
+        y_pred_domain=REAL,
+        y_true_domain=PROBABILITY,
+        info={"formula": r"(\hat y - y)^2", "gradient": r"2(\hat y - y)"},
+    )
+
+
+PROB_LOSS = _square_error_on_probabilities()
+BAD_INPUTS = [
+    pytest.param("mse", "y_pred", -1, math.nan, "y_pred contains NaN", id="nan-last-y_pred"),
+    pytest.param("mse", "y_true", 0, math.inf, "y_true contains infinite", id="inf-first-y_true"),
+    pytest.param("huber", "y_pred", 1500, -math.inf, "y_pred contains infinite", id="inf-y_pred"),
+    pytest.param(PROB_LOSS, "y_true", -1, 1.5, "y_true must hold probabilities", id="out-of-domain-last"),
+    pytest.param(PROB_LOSS, "y_true", -1, math.nan, "y_true contains NaN", id="nan-last-bounded"),
+    pytest.param(PROB_LOSS, "y_pred", -1, math.nan, "y_pred contains NaN", id="nan-last-y_pred-bounded"),
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("loss", "which", "index", "bad", "message"), BAD_INPUTS)
+@pytest.mark.parametrize("need_grad", [True, False])
+def test_blocked_path_raises_the_direct_error(loss, which, index, bad, message, path, need_grad):
+    loss = ll.losses.get(loss) if isinstance(loss, str) else loss
+    rng = np.random.default_rng(5)
+    inputs = {"y_pred": rng.normal(size=2051), "y_true": rng.uniform(0.1, 0.9, size=2051)}
+    inputs[which][index] = bad
+    args = (inputs["y_pred"], inputs["y_true"])
+    call = loss.value_and_grad if need_grad else loss
+    errors = []
+    for block, disable in ((DIRECT, True), (SMALL_BLOCK, path == "numpy")):
+        switch = _compiled.disabled() if disable else ll.config()
+        with ll.config(block_size=block), switch, pytest.raises(ValueError, match=message) as info:
+            call(*args)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    switch = _compiled.disabled() if path == "numpy" else ll.config()
+    with ll.config(validate=False, block_size=SMALL_BLOCK), switch:  # switched off: no check, no error
+        call(*args)
+
+
+def test_blocked_path_checks_sample_weight():
+    y = np.random.default_rng(6).normal(size=(2, 1024))
+    weight = np.ones_like(y)
+    weight[1, -1] = math.nan
+    with ll.config(block_size=SMALL_BLOCK), pytest.raises(ValueError, match="sample_weight contains NaN"):
+        ll.losses.mse(y, y * 0.5, sample_weight=weight)
+
+
+def test_unbounded_domain_finiteness_survives_overflowing_probe():
+    # x @ x overflows to inf for |x| ~ 1e200: the exact check then decides (and passes).
+    x = np.full(4096, 1e200)
+    REAL.check(np, x, "y_pred", "test")
+    with ll.config(block_size=SMALL_BLOCK), _compiled.disabled():
+        value = ll.losses.mae(x, -x, reduction="sum")
+    assert value == pytest.approx(2e200 * 4096)
+    x[7] = -math.inf
+    with pytest.raises(ValueError, match="y_pred contains infinite values"):
+        REAL.check(np, x, "y_pred", "test")
+    assert not Domain().check(np, np.arange(3.0), "y_pred", "test")
+
+
+# --------------------------------------------------------------------------- class axis
+
+
+def _softmax_ce(xp, logits, labels, ignore_index=None):
+    """Softmax cross-entropy from logits: lse(z) - z_y; gradient softmax(z) - onehot(y)."""
+    m = np.max(logits, axis=-1, keepdims=True)
+    e = np.exp(logits - m)
+    s = np.sum(e, axis=-1, keepdims=True)
+    safe = labels if ignore_index is None else np.where(labels == ignore_index, 0, labels)
+    idx = safe[..., None]
+    loss = (np.log(s) + m - np.take_along_axis(logits, idx, axis=-1))[..., 0]
+    grad = e / s
+    np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - 1.0, axis=-1)
+    if ignore_index is not None:
+        keep = labels != ignore_index
+        loss = np.where(keep, loss, 0.0).astype(logits.dtype)
+        grad = grad * keep[..., None]
+    return loss, grad
+
+
+def _soft_ce(xp, logits, targets):
+    """Cross-entropy with probability targets: -sum_j y_j log softmax(z)_j."""
+    m = np.max(logits, axis=-1, keepdims=True)
+    shifted = logits - m
+    log_softmax = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return -np.sum(targets * log_softmax, axis=-1), np.exp(log_softmax) * np.sum(
+        targets, -1, keepdims=True
+    ) - targets
+
+
+LABEL_CE = ClassAxisLoss(
+    "test_softmax_ce",
+    task="multiclass",
+    targets="labels",
+    params={"ignore_index": ll.losses.Param(None)},
+    value=lambda xp, z, y, ignore_index: _softmax_ce(xp, z, y, ignore_index)[0],
+    grad=lambda xp, z, y, ignore_index: _softmax_ce(xp, z, y, ignore_index)[1],
+    value_and_grad=_softmax_ce,
+    count=lambda xp, z, y, ignore_index: (y != ignore_index).astype(z.dtype),
+    info={"formula": "lse(z) - z_y", "gradient": "softmax(z) - e_y"},
+)
+SOFT_CE = ClassAxisLoss(
+    "test_soft_ce",
+    task="multiclass",
+    value=lambda xp, z, y: _soft_ce(xp, z, y)[0],
+    grad=lambda xp, z, y: _soft_ce(xp, z, y)[1],
+    info={"formula": "-sum y log softmax(z)", "gradient": "softmax(z) sum(y) - y"},
+)
+
+
+def _class_inputs(loss, shape, dtype, seed=7):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0.0, 3.0, shape).astype(dtype)
+    if loss is LABEL_CE:
+        return logits, rng.integers(0, shape[-1], shape[:-1])
+    targets = rng.uniform(size=shape)
+    return logits, (targets / targets.sum(-1, keepdims=True)).astype(dtype)
+
+
+@pytest.mark.parametrize("loss", [LABEL_CE, SOFT_CE], ids=lambda loss: loss.name)
+@pytest.mark.parametrize(
+    ("shape", "dtype"), [((301, 10), np.float64), ((7, 45, 10), np.float64), ((203, 13), np.float32)]
+)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_row_blocked_class_axis_equals_direct(loss, shape, dtype, reduction, weighted):
+    y_pred, y_true = _class_inputs(loss, shape, dtype)
+    kwargs = {"reduction": reduction}
+    if weighted:
+        kwargs["sample_weight"] = np.random.default_rng(8).uniform(0.5, 2.0, shape[:-1]).astype(dtype)
+    direct = _evaluate(loss, (y_pred, y_true), DIRECT, "numpy", **kwargs)
+    blocked = _evaluate(loss, (y_pred, y_true), SMALL_BLOCK, "numpy", **kwargs)
+    with ll.config(block_size=SMALL_BLOCK):  # the blocked path is really taken
+        params = loss.resolve_params({})
+        assert (
+            loss._fast_path(np, (y_pred, y_true), reduction, kwargs.get("sample_weight"), params, True)
+            is not None
+        )
+    assert (
+        np.array_equal(blocked[0], direct[0]) and np.asarray(blocked[0]).dtype == np.asarray(direct[0]).dtype
+    )
+    assert np.array_equal(blocked[1], direct[1]) and blocked[1].dtype == direct[1].dtype == dtype
+    with ll.config(block_size=SMALL_BLOCK):
+        assert np.array_equal(loss(y_pred, y_true, **kwargs), direct[0])
+
+
+def test_row_blocked_class_axis_count_and_all_ignored():
+    y_pred, labels = _class_inputs(LABEL_CE, (400, 8), np.float64)
+    labels[::3] = -100
+    for ignore, values in ((-100, labels), (-100, np.full_like(labels, -100))):
+        direct = _evaluate(LABEL_CE, (y_pred, values), DIRECT, "numpy", ignore_index=ignore)
+        blocked = _evaluate(LABEL_CE, (y_pred, values), SMALL_BLOCK, "numpy", ignore_index=ignore)
+        assert np.array_equal(blocked[0], direct[0]) and np.array_equal(blocked[1], direct[1])
+    assert blocked[0] == 0.0 and not blocked[1].any()  # every entry ignored: "mean" is 0
+
+
+def test_row_blocked_class_axis_validation():
+    y_pred, labels = _class_inputs(LABEL_CE, (400, 8), np.float64)
+    y_pred[-1, -1] = math.nan
+    with ll.config(block_size=SMALL_BLOCK), pytest.raises(ValueError, match="y_pred contains NaN"):
+        LABEL_CE.value_and_grad(y_pred, labels)
+    y_pred[-1, -1] = 0.0
+    labels[-1] = 8
+    with (
+        ll.config(block_size=SMALL_BLOCK),
+        pytest.raises(ValueError, match=r"class indices in \[0, 8\), got 8"),
+    ):
+        LABEL_CE.value_and_grad(y_pred, labels)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_element_numba_cannot_compile_falls_back_to_numpy():
+    def element(p, t):
+        return {"not": "a number"}, p  # a dict is not a scalar: typing fails
+
+    @ElementwiseLoss.compiled(element)
+    def kernel(p, t, out, scale):
+        r = np.subtract(p, t, out=out)
+        value = float(np.dot(r, r))
+        if out is not None:
+            np.multiply(out, 2.0 * scale, out=out)
+        return value
+
+    loss = ElementwiseLoss(
+        "uncompilable_square_error",
+        task="regression",
+        value=lambda xp, p, t: (p - t) ** 2,
+        grad=lambda xp, p, t: 2.0 * (p - t),
+        kernel=kernel,
+        info={"formula": r"(\hat y - y)^2", "gradient": r"2(\hat y - y)"},
+    )
+    y_pred, y_true = _inputs(loss, (1030,), np.float64)
+    with ll.config(block_size=SMALL_BLOCK):
+        value, grad = loss.value_and_grad(y_pred, y_true)
+        assert loss.value_and_grad(y_pred, y_true)[0] == value  # the failure is remembered
+    np.testing.assert_allclose(value, np.mean((y_pred - y_true) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(grad, 2.0 * (y_pred - y_true) / y_pred.size, rtol=1e-12)
