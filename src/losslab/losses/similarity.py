@@ -78,7 +78,9 @@ STRATEGIES = ("all", "hard", "semi_hard", "easy", "batch_hard", "random")
 DISTANCES = ("euclidean", "squared_euclidean", "cosine")
 SIGNS = Domain("labels -1 or 1", -1.0, 1.0, values=(-1.0, 1.0))
 NORMALIZE_EPS = 1e-12  # torch.nn.functional.normalize's default eps
-COSINE_EPS = 1e-12  # added to the squared norms by torch.nn.functional.cosine_embedding_loss
+# Added to the squared norms by torch.nn.functional.cosine_embedding_loss: 1e-12 stored as a float32
+# constant there, i.e. 9.999999960041972e-13 in float64.
+COSINE_EPS = float(np.float32(1e-12))
 HADSELL = "Hadsell, Chopra, LeCun (2006), Dimensionality Reduction by Learning an Invariant Mapping"
 WEN = "Wen, Zhang, Li, Qiao (2016), A Discriminative Feature Learning Approach for Deep Face Recognition"
 
@@ -563,15 +565,19 @@ def _cosine_embedding_forward(xp, x1, x2, y, *, need_grad, margin):
     sq1 = xp.sum(x1 * x1, axis=-1) + COSINE_EPS
     sq2 = xp.sum(x2 * x2, axis=-1) + COSINE_EPS
     den = xp.sqrt(sq1 * sq2)
-    cos = xp.sum(x1 * x2, axis=-1) / den
+    dot = xp.sum(x1 * x2, axis=-1)
+    cos = dot / den
     zero = xp.zeros_like(cos)
     loss = xp.where(y == 1, 1.0 - cos, xp.where(y == -1, _relu(xp, cos - margin), zero))
 
     def vjp(cot):
         dcos = xp.where(y == 1, -xp.ones_like(cos), xp.where(y == -1, _step(xp, cos - margin), zero))
         g = cot * dcos
-        g1 = _col(g) * (x2 / den[..., None] - (cos / sq1)[..., None] * x1)
-        g2 = _col(g) * (x1 / den[..., None] - (cos / sq2)[..., None] * x2)
+        # d cos / d x1 = x2 / den - (dot * sq2 / den^3) x1 (= cos x1 / sq1), in PyTorch's order of
+        # operations so that tiny vectors, where the two terms nearly cancel, round alike.
+        g_sq = -g * dot / (den * den) / (2.0 * den)
+        g1 = (g / den)[..., None] * x2 + (2.0 * g_sq * sq2)[..., None] * x1
+        g2 = (g / den)[..., None] * x1 + (2.0 * g_sq * sq1)[..., None] * x2
         return g1, g2
 
     return Terms(loss, vjp=vjp if need_grad else None)
@@ -634,7 +640,8 @@ cosine_embedding = register(
             \frac{\partial\ell}{\partial\cos} = -1 \ (y=1),\ \mathbb 1[\cos > m]\ (y=-1)
 
         ``x1``, ``x2``: shape ``(..., D)``; ``y``: +1 (similar) or -1 (dissimilar), shape ``(...)``;
-        ``margin`` (m) in [-1, 1]. The epsilon is added to the squared norms, as PyTorch does.
+        ``margin`` (m) in [-1, 1]. The epsilon is added to the squared norms, as PyTorch does, with
+        its value there: ``float(np.float32(1e-12))``.
 
         >>> import losslab as ll
         >>> float(ll.losses.cosine_embedding([[1.0, 0.0]], [[0.0, 2.0]], [1.0]))  # cos = 0
@@ -651,8 +658,9 @@ cosine_embedding = register(
             torch="torch.nn.CosineEmbeddingLoss(margin)",
             use_when="Pairs judged by angle, not length: text / image embedding similarity.",
             conventions=(
-                "PyTorch's eps = 1e-12 added to each squared norm. y must be -1 or 1 (PyTorch gives 0 for "
-                "other values; losslab raises unless validation is off). Zero subgradient at cos = m."
+                "PyTorch's eps = 1e-12 (a float32 constant) added to each squared norm. y must be -1 or 1 "
+                "(PyTorch gives 0 for other values; losslab raises unless validation is off). Zero "
+                "subgradient at cos = m."
             ),
         ),
     )
