@@ -702,6 +702,11 @@ def _margin_ranking_sample(rng, *, margin):
     return x1, x2, y
 
 
+def _margin_ranking_perfect(rng, *, margin):
+    x2, y = rng.normal(size=6), SIGNS.sample(rng, (6,))
+    return x2 + y * (abs(margin) + 1.0), x2, y  # y (x1 - x2) = |m| + 1 >= m
+
+
 margin_ranking = register(
     Loss(
         "margin_ranking",
@@ -712,9 +717,7 @@ margin_ranking = register(
         prepare=_margin_ranking_prepare,
         forward=_margin_ranking_forward,
         sample=_margin_ranking_sample,
-        perfect=lambda rng, *, margin: (
-            lambda x2, y: (x2 + y * (abs(margin) + 1.0), x2, y)  # y (x1 - x2) = |m| + 1 >= m
-        )(rng.normal(size=6), SIGNS.sample(rng, (6,))),
+        perfect=_margin_ranking_perfect,
         grad_bound=lambda **_: 1.0,
         torch_fn=lambda torch, x1, x2, y, *, reduction, margin=0.0: torch.nn.functional.margin_ranking_loss(
             x1, x2, y, margin=margin, reduction=reduction
@@ -786,15 +789,14 @@ def _check_mining_margin(where: str, margin: Any) -> float:
 
 
 def _mine(
-    x: np.ndarray, y: np.ndarray, strategy: str, margin: float, distance: str, rng: np.random.Generator
+    dist: np.ndarray, y: np.ndarray, strategy: str, margin: float, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Mine on already-normalized NumPy embeddings (see :func:`mine_triplets`)."""
-    dist = _pairwise_distances(x, distance)
+    """Mine from an ``(N, N)`` distance matrix (see :func:`mine_triplets`)."""
     same = y[:, None] == y[None, :]
     out_a: list[np.ndarray] = []
     out_p: list[np.ndarray] = []
     out_n: list[np.ndarray] = []
-    for a in range(x.shape[0]):
+    for a in range(dist.shape[0]):
         pos = np.flatnonzero(same[a])
         pos = pos[pos != a]
         neg = np.flatnonzero(~same[a])
@@ -884,7 +886,7 @@ def mine_triplets(
     x, y = _mining_inputs(embeddings, labels, where)
     if normalize:
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), NORMALIZE_EPS)
-    return _mine(x, y, strategy, margin, distance, np.random.default_rng(seed))
+    return _mine(_pairwise_distances(x, distance), y, strategy, margin, np.random.default_rng(seed))
 
 
 # --------------------------------------------------------------------------- batch triplet
@@ -929,28 +931,58 @@ def _batch_triplet_prepare(xp, embeddings, labels, *, strategy, margin, distance
     return embeddings, labels
 
 
+def _pairwise_vjp(x: np.ndarray, dist: np.ndarray, k: np.ndarray, distance: str) -> np.ndarray:
+    """Pull ``k`` = dL/d dist (an ``(N, N)`` matrix) back to the rows of ``x``."""
+    if distance == "cosine":
+        # dist_ij = 1 - xn_i . xn_j: dL/d xn = -(k + k^T) xn, then through the normalization.
+        norm = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), NORMALIZE_EPS)
+        xn = x / norm
+        g = -(k + k.T) @ xn
+        proj = g - xn * np.sum(g * xn, axis=1, keepdims=True)
+        return np.where(norm > NORMALIZE_EPS, proj, g) / norm
+    # d dist_ij / d x_i = w_ij (x_i - x_j) with w = 1 / dist (euclidean) or 2 (squared)
+    coef = (
+        2.0 * k
+        if distance == "squared_euclidean"
+        else np.divide(k, dist, out=np.zeros_like(k), where=dist > 0)
+    )
+    sym = coef + coef.T
+    return np.sum(sym, axis=1, keepdims=True) * x - sym @ x
+
+
 def _batch_triplet_forward(xp, embeddings, labels, *, need_grad, strategy, margin, distance, normalize, seed):
     x, norm = _normalize(xp, embeddings, axis=1) if normalize else (embeddings, None)
-    ia, ip, in_ = _mine(
-        to_numpy(x), to_numpy(labels), strategy, margin, distance, np.random.default_rng(seed)
-    )
-    if not is_numpy_namespace(xp):
-        ia, ip, in_ = (xp.asarray(i, device=x.device) for i in (ia, ip, in_))
+    n = x.shape[0]
+    dist = _pairwise_distances(to_numpy(x), distance)
+    ia, ip, in_ = _mine(dist, to_numpy(labels), strategy, margin, np.random.default_rng(seed))
+    if is_numpy_namespace(xp):
+        # NumPy: the loss reads the distance matrix; the gradient goes through an (N, N) matrix of
+        # dL/d dist_ij, so its cost does not grow with the number of triplets.
+        z = margin + dist[ia, ip] - dist[ia, in_]
+
+        def vjp(cot):
+            g = np.broadcast_to(cot * _step(np, z), z.shape)
+            k = np.bincount(ia * n + ip, g, n * n) - np.bincount(ia * n + in_, g, n * n)
+            grad = _pairwise_vjp(x, dist, k.reshape(n, n).astype(x.dtype, copy=False), distance)
+            return (_normalize_vjp(np, x, norm, grad, axis=1) if normalize else grad,)
+
+        return Terms(_relu(np, z), vjp=vjp if need_grad else None)
+    # Other namespaces (autograd frameworks): per-triplet distances in the namespace.
+    ia, ip, in_ = (xp.asarray(i, device=x.device) for i in (ia, ip, in_))
     xa, xpos, xneg = (xp.take(x, i, axis=0) for i in (ia, ip, in_))
     d_ap, vjp_ap = _row_distance(xp, xa, xpos, distance)
     d_an, vjp_an = _row_distance(xp, xa, xneg, distance)
     z = margin + d_ap - d_an
-    loss = _relu(xp, z)
 
-    def vjp(cot):
+    def row_vjp(cot):
         g = cot * _step(xp, z)
         ga1, gp = vjp_ap(g)
         ga2, gn = vjp_an(-g)
         index = xp.concat([ia, ip, in_])
-        grad = _scatter_rows(xp, index, xp.concat([ga1 + ga2, gp, gn], axis=0), x.shape[0])
+        grad = _scatter_rows(xp, index, xp.concat([ga1 + ga2, gp, gn], axis=0), n)
         return (_normalize_vjp(xp, x, norm, grad, axis=1) if normalize else grad,)
 
-    return Terms(loss, vjp=vjp if need_grad else None)
+    return Terms(_relu(xp, z), vjp=row_vjp if need_grad else None)
 
 
 def _batch_triplet_sample(rng, *, strategy, margin, distance, normalize, seed):
@@ -1021,7 +1053,9 @@ batch_triplet = register(
         one entry per mined triplet (its length depends on the data); ``"mean"`` averages over
         the mined triplets, 0 when none is mined. ``"batch_hard"`` with ``"mean"`` is the
         batch-hard loss of Hermans et al. (2017) with the hard margin. Distances carry no eps
-        (``triplet_margin`` adds PyTorch's).
+        (``triplet_margin`` adds PyTorch's). On NumPy arrays the gradient is accumulated in an
+        ``(N, N)`` matrix of :math:`\partial L/\partial d_{ij}` (cost :math:`O(N^2 D)`, whatever
+        the number of triplets); tensors of autograd frameworks use per-triplet formulas.
 
         >>> import losslab as ll
         >>> x = [[0.0], [1.0], [1.5], [4.0]]
