@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from losslab._core import buffers as _buffers
 from losslab._core.tree import tree_map
-from losslab.optim import _buffers
 
 __all__ = [
     "EmptyState",

@@ -34,9 +34,9 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from losslab._core import buffers as _buffers
 from losslab._core.tree import tree_leaves, tree_map
 from losslab._core.validation import check_choice, check_in_range, check_int, check_positive
-from losslab.optim import _buffers
 from losslab.optim.base import EmptyState, GradientTransformation
 
 __all__ = [

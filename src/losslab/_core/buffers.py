@@ -1,4 +1,4 @@
-"""Recycled output buffers and a small thread pool for large element-wise optimizer kernels.
+"""Recycled output buffers and a small thread pool for large element-wise kernels (optimizers, losses).
 
 Fresh multi-megabyte NumPy arrays are mapped from the OS on every allocation, and the first write
 to each page costs a page fault -- for an Adam step on 10^7 parameters that is a large share of the
@@ -66,7 +66,7 @@ def parallel_ranges(n: int, block: int, work: Callable[[int, int], None]) -> Non
         return
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="losslab-optim")
+        _executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="losslab")
     blocks = -(-n // block)
     per = -(-blocks // _WORKERS)
     bounds: Sequence[tuple[int, int]] = [
