@@ -110,7 +110,7 @@ def train(
     model: str = typer.Option("linear", "--model", help="Model: " + ", ".join(ll.train.MODEL_KINDS)),
     loss: str | None = typer.Option(None, "--loss", help="Loss name (default: the task's usual loss)."),
     optimizer: str = typer.Option("adam", "--optimizer", help="Optimizer: " + ", ".join(ll.optim.names())),
-    lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: 0.01)."),
+    lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: 0.05)."),
     epochs: int = typer.Option(100, "--epochs", min=0),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="Batch size (default: all)."),
     hidden: str = typer.Option("16,16", "--hidden", help="Hidden layer widths of the MLP."),
@@ -127,7 +127,7 @@ def train(
     try:
         widths = [int(w) for w in _split(hidden)]
         net = ll.train.make_model(model, X, y, task=info.task, hidden=widths, activation=activation)  # type: ignore[arg-type]
-        opt = ll.optim.get(optimizer, lr=0.01 if lr is None else lr)
+        opt = ll.optim.get(optimizer, lr=0.05 if lr is None else lr)
         loss_name = loss or ll.train.default_loss(info.task)  # type: ignore[arg-type]
         ll.losses.get(loss_name)
     except (TypeError, ValueError) as err:
