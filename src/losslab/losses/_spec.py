@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from losslab._core import buffers
 from losslab._core.arrays import (
     array_namespace,
     as_float,
@@ -629,16 +630,32 @@ class ElementwiseLoss(Loss):
     # -- cache-blocked NumPy evaluation --------------------------------------------------------
 
     @staticmethod
-    def compiled(element: Callable[..., tuple[Any, Any]]) -> Callable[[Any], Any]:
+    def compiled(
+        element: Callable[..., tuple[Any, Any]],
+        *,
+        aux: Callable[..., None] | None = None,
+        n_aux: int = 1,
+        args: Callable[..., tuple[Any, ...] | None] | None = None,
+    ) -> Callable[[Any], Any]:
         """Attach a scalar element formula to a block kernel, for the optional compiled path.
 
         ``element(y_pred_i, y_true_i, *params) -> (loss_i, dloss_i/dy_pred_i)`` on Python/Numba
         scalars, with the parameters in declaration order. It is used (compiled with Numba) only
         when Numba is importable; the decorated NumPy kernel stays the reference and the fallback.
+
+        ``aux(y_pred_block, *outs)`` (optional) fills ``n_aux`` (1 or 2) arrays shaped like the
+        block with NumPy, typically vectorized transcendental functions of ``y_pred``; the element
+        then reads them after ``y_true_i``: ``element(y_pred_i, y_true_i, a_i, ..., *params)``.
+        ``args(dtype, **params)`` (optional) maps the input dtype and the resolved parameters to the
+        element's parameter tuple, or to ``None`` where the element does not cover them (the NumPy
+        kernel runs).
         """
 
         def attach(kernel: Any) -> Any:
             kernel.element = element
+            kernel.element_aux = aux
+            kernel.element_n_aux = n_aux
+            kernel.element_args = args
             return kernel
 
         return attach
@@ -671,7 +688,8 @@ class ElementwiseLoss(Loss):
         yt = np.ascontiguousarray(y_true).reshape(-1)
         n = yp.size
         scale = 1.0 / n if reduction == "mean" else 1.0
-        out = np.empty_like(yp) if need_grad else None
+        # A recycled buffer when one is free (never one the caller still references).
+        out = buffers.empty(n, yp.dtype) if need_grad else None
         element = getattr(self.kernel, "element", None)
         compiled = None
         if (
@@ -681,7 +699,16 @@ class ElementwiseLoss(Loss):
             and yp.dtype in (np.float32, np.float64)
             and _compiled.available()
         ):
-            compiled = _compiled.evaluate(element, yp, yt, out, scale, tuple(params.values()))
+            args_fn = getattr(self.kernel, "element_args", None)
+            args = tuple(params.values()) if args_fn is None else args_fn(yp.dtype, **params)
+            aux = getattr(self.kernel, "element_aux", None)
+            if args is None:
+                compiled = None
+            elif aux is None:
+                compiled = _compiled.evaluate(element, yp, yt, out, scale, args)
+            else:
+                n_aux = self.kernel.element_n_aux
+                compiled = _compiled.evaluate_aux(element, aux, n_aux, yp, yt, out, scale, args, block)
         if compiled is not None:
             total, lo_p, hi_p, lo_t, hi_t, finite = compiled
             if validate:
@@ -936,7 +963,7 @@ class ClassAxisLoss(Loss):
             if need_grad:
                 g = d * (cot if cot_rows is None else cot_rows[start:stop, None])
                 if out is None:
-                    out = np.empty(yp.shape, dtype=g.dtype)
+                    out = buffers.empty(yp.size, g.dtype).reshape(yp.shape)
                 out[start:stop] = g
         value, _ = _reduce(
             self.name, np, Terms(losses.reshape(batch), count), reduction, sample_weight, False, True

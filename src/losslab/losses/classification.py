@@ -284,6 +284,42 @@ def _bce_hessian(xp, y_pred, y_true, *, from_logits, pos_weight, label_smoothing
     return wy / floor_eps(xp, y_pred * y_pred) + (1.0 - y) / floor_eps(xp, (1.0 - y_pred) ** 2)
 
 
+def _bce_logits_aux(x, e, lse):
+    """NumPy's vectorized transcendentals for one block: e = exp(-|x|), lse = log1p(e)."""
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=lse)
+
+
+def _bce_logits_element_args(dtype, *, from_logits, pos_weight, label_smoothing):
+    """The compiled element covers float64 logits with no or a scalar pos_weight.
+
+    Probabilities and float32 use the NumPy kernel: the element computes in float64, which near a
+    zero of the gradient (sigmoid(x) close to y) would not round as NumPy's float32 does.
+    """
+    if not from_logits or np.ndim(pos_weight) > 0 or dtype != np.float64:
+        return None
+    weighted = pos_weight is not None
+    return (weighted, float(pos_weight) if weighted else 1.0, float(label_smoothing))
+
+
+def _bce_logits_element(x, y, e, lse, weighted, w, eps):
+    # Scalar form of the NumPy kernel (no pos_weight) and of _bce_value/_bce_grad (pos_weight) for
+    # the optional compiled path; e = exp(-|x|), lse = log1p(e) come from NumPy. sigmoid(+-x) is
+    # (1 or e) / (1 + e) as in sigmoid(); y (1 - eps) + eps / 2 is y exactly when eps = 0.
+    ys = y * (1.0 - eps) + 0.5 * eps
+    d = 1.0 + e
+    sig = (1.0 if x >= 0 else e) / d
+    if not weighted:
+        return lse + (max(x, 0.0) - ys * x), sig - ys
+    sig_neg = (1.0 if -x >= 0 else e) / d
+    wy = w * ys
+    value = (1.0 - ys) * (max(x, 0.0) + lse) + wy * (max(-x, 0.0) + lse)
+    return value, (1.0 - ys) * sig - wy * sig_neg
+
+
+@ElementwiseLoss.compiled(_bce_logits_element, aux=_bce_logits_aux, n_aux=2, args=_bce_logits_element_args)
 def _bce_kernel(p, t, out, scale, *, from_logits, pos_weight, label_smoothing):
     """One block of BCE: fused for logits without pos_weight (the benchmarked case)."""
     params = dict(from_logits=from_logits, pos_weight=pos_weight, label_smoothing=label_smoothing)
