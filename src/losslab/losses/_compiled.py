@@ -168,29 +168,41 @@ def evaluate(
 
 
 def _block_driver(element: Callable[..., Any], n_aux: int, with_grad: bool) -> Callable[..., Any]:
-    """A serial, GIL-free compiled pass over one block whose ``n_aux`` auxiliaries NumPy filled."""
+    """A serial, GIL-free compiled pass over one block whose ``n_aux`` auxiliaries NumPy filled.
+
+    Two loops: the element loop is compiled with strict floating-point semantics (Numba applies a
+    function's fast-math flags to the code it inlines, and re-association inside the element
+    would round differently from the NumPy formula); the loop that sums the losses and gathers
+    the min/max then re-associates freely, so it vectorizes.
+    """
     key = (element, n_aux, with_grad)
     if key in _block_drivers:
         return _block_drivers[key]
     numba = _state["numba"]
-    flags = {"reassoc"}
-    elem = numba.njit(element)  # strict semantics inside the element, as in _driver
+    elem = numba.njit(element)
 
     if n_aux == 1:
 
-        def value_at(p, t, a0, a1, i, params):
-            return elem(p[i], t[i], a0[i], *params)
+        def fill(p, t, a0, a1, values, out, scale, params):
+            for i in range(p.size):
+                value, slope = elem(p[i], t[i], a0[i], *params)
+                values[i] = value
+                if with_grad:
+                    out[i] = slope * scale
 
     elif n_aux == 2:
 
-        def value_at(p, t, a0, a1, i, params):
-            return elem(p[i], t[i], a0[i], a1[i], *params)
+        def fill(p, t, a0, a1, values, out, scale, params):
+            for i in range(p.size):
+                value, slope = elem(p[i], t[i], a0[i], a1[i], *params)
+                values[i] = value
+                if with_grad:
+                    out[i] = slope * scale
 
     else:  # pragma: no cover - declarations use one or two auxiliaries
         raise ValueError(f"compiled: 1 or 2 auxiliary arrays are supported, got {n_aux}")
-    at = numba.njit(inline="always")(value_at)
 
-    def run(p, t, a0, a1, out, scale, params):
+    def summarize(p, t, values):
         total = 0.0
         bad = 0.0
         lo_p = np.inf
@@ -200,10 +212,7 @@ def _block_driver(element: Callable[..., Any], n_aux: int, with_grad: bool) -> C
         for i in range(p.size):
             x = p[i]
             y = t[i]
-            value, slope = at(p, t, a0, a1, i, params)
-            total += value
-            if with_grad:
-                out[i] = slope * scale
+            total += values[i]
             lo_p = x if x < lo_p else lo_p
             hi_p = x if x > hi_p else hi_p
             lo_t = y if y < lo_t else lo_t
@@ -211,7 +220,15 @@ def _block_driver(element: Callable[..., Any], n_aux: int, with_grad: bool) -> C
             bad += (x - x) + (y - y)
         return total, lo_p, hi_p, lo_t, hi_t, bad
 
-    compiled = numba.njit(nogil=True, fastmath=flags)(run)
+    fill_c = numba.njit(nogil=True)(fill)
+    summarize_c = numba.njit(nogil=True, fastmath={"reassoc"})(summarize)
+
+    def run(p, t, a0, a1, values, out, scale, params):
+        fill_c(p, t, a0, a1, values, out, scale, params)
+        return summarize_c(p, t, values)
+
+    # One compiled call per block: dispatching from Python costs microseconds, held under the GIL.
+    compiled = numba.njit(nogil=True)(run)
     _block_drivers[key] = compiled
     return compiled
 
@@ -256,6 +273,7 @@ def evaluate_aux(
 
     def work() -> tuple[float, float, float, float, float, float]:
         scratch = [np.empty(block, p.dtype) for _ in range(2)]
+        values = np.empty(block, np.float64)
         total = bad = 0.0
         lo_p = lo_t = math.inf
         hi_p = hi_t = -math.inf
@@ -269,7 +287,7 @@ def evaluate_aux(
                 a = [s[: stop - start] for s in scratch]
                 aux(pb, *a[:n_aux])
                 ob = empty_out if out is None else out[start:stop]
-                s_, lp, hp, lt, ht, b_ = run(pb, tb, a[0], a[1], ob, scale, params)
+                s_, lp, hp, lt, ht, b_ = run(pb, tb, a[0], a[1], values[: stop - start], ob, scale, params)
                 total += s_
                 bad += b_
                 lo_p, hi_p = min(lo_p, lp), max(hi_p, hp)

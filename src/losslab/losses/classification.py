@@ -297,21 +297,21 @@ def _bce_logits_element_args(dtype, *, from_logits, pos_weight, label_smoothing)
 
     Probabilities and float32 use the NumPy kernel: the element computes in float64, which near a
     zero of the gradient (sigmoid(x) close to y) would not round as NumPy's float32 does.
+    ``pos_weight=None`` stays ``None``: Numba compiles a separate, shorter loop for it.
     """
     if not from_logits or np.ndim(pos_weight) > 0 or dtype != np.float64:
         return None
-    weighted = pos_weight is not None
-    return (weighted, float(pos_weight) if weighted else 1.0, float(label_smoothing))
+    return (None if pos_weight is None else float(pos_weight), float(label_smoothing))
 
 
-def _bce_logits_element(x, y, e, lse, weighted, w, eps):
-    # Scalar form of the NumPy kernel (no pos_weight) and of _bce_value/_bce_grad (pos_weight) for
-    # the optional compiled path; e = exp(-|x|), lse = log1p(e) come from NumPy. sigmoid(+-x) is
-    # (1 or e) / (1 + e) as in sigmoid(); y (1 - eps) + eps / 2 is y exactly when eps = 0.
+def _bce_logits_element(x, y, e, lse, w, eps):
+    # Scalar form of the NumPy kernel (w None) and of _bce_value/_bce_grad (scalar pos_weight w)
+    # for the optional compiled path; e = exp(-|x|) and lse = log1p(e) come from NumPy.
+    # sigmoid(+-x) = (1 or e) / (1 + e) as in sigmoid(); y (1 - eps) + eps / 2 is y when eps = 0.
     ys = y * (1.0 - eps) + 0.5 * eps
     d = 1.0 + e
     sig = (1.0 if x >= 0 else e) / d
-    if not weighted:
+    if w is None:
         return lse + (max(x, 0.0) - ys * x), sig - ys
     sig_neg = (1.0 if -x >= 0 else e) / d
     wy = w * ys
@@ -701,7 +701,29 @@ def _cce_coefficients(xp, y_pred, y_true, label_smoothing, class_weight, where):
 
 def _cce_vg(xp, y_pred, y_true, *, from_logits, label_smoothing, class_weight, need_grad=True):
     a = _cce_coefficients(xp, y_pred, y_true, label_smoothing, class_weight, "categorical_cross_entropy")
+    if from_logits and is_numpy_namespace(xp):
+        return _ce_logits_numpy(y_pred, a, need_grad)
     return _ce_from_coefficients(xp, y_pred, a, from_logits, need_grad)
+
+
+def _ce_logits_numpy(x, a, need_grad):
+    """_ce_from_coefficients from logits in few in-place passes: log-softmax once, no temporaries
+    beyond one array shaped like ``x``. With z = x - max(x) and s = sum exp(z), the per-row loss
+    is (sum a) log s - sum a z, the gradient (sum a) exp(z) / s - a."""
+    m = x.max(axis=-1, keepdims=True)
+    if not np.isfinite(m).all():  # as logsumexp: a row max of +-inf shifts by 0
+        m = np.where(np.isfinite(m), m, 0.0)
+    z = np.subtract(x, m)
+    sa = a.sum(axis=-1)
+    za = np.einsum("...c,...c->...", a, z)
+    np.exp(z, out=z)
+    s = z.sum(axis=-1)
+    loss = sa * np.log(s) - za
+    if not need_grad:
+        return loss, None
+    z *= (sa / s)[..., None]
+    z -= a
+    return loss, z
 
 
 def _cce_torch(torch, p, t, *, reduction, from_logits=False, label_smoothing=0.0, class_weight=None):
