@@ -484,7 +484,7 @@ def test_gradient_buffers_are_never_aliased_and_are_recycled(case):
     ],
 )
 def test_fused_categorical_ce_logits_equals_generic_formula(params):
-    from losslab.losses.classification import _ce_from_coefficients, _cce_coefficients
+    from losslab.losses.classification import _cce_coefficients, _ce_from_coefficients
 
     rng = np.random.default_rng(12)
     logits = rng.normal(0.0, 3.0, (257, 13))

@@ -715,7 +715,7 @@ class ElementwiseLoss(Loss):
             elif aux is None:
                 compiled = _compiled.evaluate(element, yp, yt, out, scale, args)
             else:
-                n_aux = self.kernel.element_n_aux
+                n_aux = getattr(self.kernel, "element_n_aux", 1)
                 compiled = _compiled.evaluate_aux(element, aux, n_aux, yp, yt, out, scale, args, block)
         if compiled is not None:
             total, lo_p, hi_p, lo_t, hi_t, finite = compiled
