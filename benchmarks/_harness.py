@@ -6,8 +6,23 @@ Every ``benchmarks/bench_*.py`` module exposes ``run(timer) -> list[dict]``; ``t
 ``target`` (str); optional keys: ``baseline_s`` (a reference losslab time, e.g. validation off),
 ``met`` (bool, overrides parsing the target) and ``note`` (str).
 
-Targets understood by :func:`target_met` (comma-separated clauses, all must hold):
-``<=3x floor``, ``>=3x vs PyTorch``, ``<=1x PyTorch`` (not slower) and ``<=20% over baseline``.
+Targets (:func:`target_met`): comma-separated clauses, all of which must hold. Each clause is
+
+    [losslab[_s]] OP [K UNIT] [RELATION] REFERENCE
+
+``OP`` is ``<=``, ``<``, ``>=`` or ``>``; ``REFERENCE`` names the time compared with:
+``floor``/``floor_s`` (the memory floor), ``torch``/``pytorch``/``torch_s`` (PyTorch) or
+``baseline``/``baseline_s``; after ``over`` any word (``over validate=False``) means the
+baseline. The clause compares a ratio with a threshold:
+
+* the ratio is ``losslab_s / reference`` (a time ratio), or ``reference / losslab_s`` (a
+  speed-up) when the relation is ``vs``, ``than`` or ``faster than``;
+* the threshold is ``K`` for ``Kx`` (or ``K*``), ``1 + K/100`` for ``K%`` and 1 without ``K``.
+
+So ``<=3x floor``, ``>=3x vs PyTorch`` (3x faster), ``<=1x PyTorch`` (not slower),
+``<= 2x torch``, ``losslab_s <= torch_s`` and ``<=20% over validate=False`` all read the same
+way. A clause outside this grammar makes the verdict unknown (``?`` in the table), never a
+silent pass; a missing reference time makes it undecidable (``-``).
 """
 
 from __future__ import annotations
@@ -25,10 +40,12 @@ __all__ = [
     "format_table",
     "median_time",
     "memory_floor",
+    "parse_target",
     "print_table",
     "quick",
     "selected",
     "size",
+    "TargetError",
     "target_met",
 ]
 
@@ -85,46 +102,99 @@ def memory_floor(n: int = 10**7) -> float:
     return _floors[n]
 
 
-_CLAUSES = (
-    (re.compile(r"<=\s*([\d.]+)x\s*floor", re.I), "floor"),
-    (re.compile(r">=\s*([\d.]+)x\s*(?:faster\s*)?(?:vs|than)\s*pytorch", re.I), "speedup"),
-    (re.compile(r"<=\s*([\d.]+)x\s*pytorch", re.I), "torch_ratio"),
-    (re.compile(r"<=\s*([\d.]+)%\s*over", re.I), "overhead"),
+_CLAUSE = re.compile(
+    r"^\s*(?:losslab(?:_s)?\s*)?(?P<op><=|>=|<|>)\s*"
+    r"(?:(?P<k>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>x|\*|%)\s*)?"
+    r"(?P<rel>faster\s+than|faster\s+vs|vs\.?|than|over)?\s*"
+    r"(?P<ref>[A-Za-z_][\w=.]*)\s*$",
+    re.IGNORECASE,
 )
+_REFERENCES = {
+    "floor": "floor_s",
+    "floor_s": "floor_s",
+    "torch": "torch_s",
+    "pytorch": "torch_s",
+    "torch_s": "torch_s",
+    "baseline": "baseline_s",
+    "baseline_s": "baseline_s",
+}
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+}
+
+
+class TargetError(ValueError):
+    """A target clause outside the grammar of the module docstring."""
+
+
+def parse_target(target: str) -> list[tuple[str, str, bool, float]]:
+    """The clauses of ``target`` as ``(op, reference key, speed-up?, threshold)``.
+
+    >>> parse_target(">=3x vs PyTorch, <=3x floor")
+    [('>=', 'torch_s', True, 3.0), ('<=', 'floor_s', False, 3.0)]
+    >>> parse_target("losslab_s <= torch_s")
+    [('<=', 'torch_s', False, 1.0)]
+    >>> parse_target("<=20% over validate=False")
+    [('<=', 'baseline_s', False, 1.2)]
+    """
+    clauses = []
+    for text in target.split(","):
+        if not text.strip():
+            continue
+        match = _CLAUSE.match(text)
+        if match is None:
+            raise TargetError(f"target clause {text.strip()!r} does not follow the grammar")
+        rel = (match.group("rel") or "").lower()
+        ref = match.group("ref").lower()
+        key = "baseline_s" if rel == "over" and ref not in _REFERENCES else _REFERENCES.get(ref)
+        if key is None:
+            raise TargetError(f"target clause {text.strip()!r}: unknown reference {ref!r}")
+        k = match.group("k")
+        unit = (match.group("unit") or "x").lower()
+        threshold = 1.0 if k is None else (1.0 + float(k) / 100.0 if unit == "%" else float(k))
+        speedup = rel.startswith(("vs", "than", "faster"))
+        clauses.append((match.group("op"), key, speedup, threshold))
+    return clauses
 
 
 def target_met(row: dict[str, Any]) -> bool | None:
-    """Whether ``row`` meets its target (``None`` when it cannot be decided)."""
+    """Whether ``row`` meets its target: ``None`` when undecidable (no target, or a reference time
+    missing); raises :class:`TargetError` for a target outside the grammar.
+
+    >>> target_met({"losslab_s": 2.0, "torch_s": 1.0, "target": "<= 2x torch"})
+    True
+    >>> target_met({"losslab_s": 1.0, "torch_s": 2.5, "target": ">=3x vs PyTorch"})
+    False
+    >>> target_met({"losslab_s": 1.1, "baseline_s": 1.0, "target": "<=20% over validate=False"})
+    True
+    >>> target_met({"losslab_s": 1.0, "torch_s": None, "target": "losslab_s <= torch_s"}) is None
+    True
+    """
     if row.get("met") is not None:
         return bool(row["met"])
-    target = row.get("target") or ""
-    t, floor, torch_s, base = (
-        row.get("losslab_s"),
-        row.get("floor_s"),
-        row.get("torch_s"),
-        row.get("baseline_s"),
-    )
-    if t is None:
+    t = row.get("losslab_s")
+    clauses = parse_target(row.get("target") or "")
+    if t is None or not clauses:
         return None
-    verdicts: list[bool] = []
-    for clause in target.split(","):
-        for pattern, kind in _CLAUSES:
-            match = pattern.search(clause)
-            if not match:
-                continue
-            k = float(match.group(1))
-            if kind == "floor" and floor:
-                verdicts.append(t / floor <= k)
-            elif kind == "speedup" and torch_s:
-                verdicts.append(torch_s / t >= k)
-            elif kind == "torch_ratio" and torch_s:
-                verdicts.append(t / torch_s <= k)
-            elif kind == "overhead" and base:
-                verdicts.append(t / base - 1.0 <= k / 100.0)
-            else:
-                return None
-            break
-    return all(verdicts) if verdicts else None
+    verdicts = []
+    for op, key, speedup, threshold in clauses:
+        ref = row.get(key)
+        if not ref:
+            return None
+        ratio = ref / t if speedup else t / ref
+        verdicts.append(_OPS[op](ratio, threshold))
+    return all(verdicts)
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    try:
+        met = target_met(row)
+    except TargetError:
+        return "?"
+    return "-" if met is None else ("yes" if met else "NO")
 
 
 def _ms(x: float | None) -> str:
@@ -144,7 +214,6 @@ def format_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
     cells = []
     for r in rows:
         t, floor, torch_s = r.get("losslab_s"), r.get("floor_s"), r.get("torch_s")
-        met = target_met(r)
         line = [
             str(r["case"]),
             _ms(t),
@@ -152,7 +221,7 @@ def format_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]
             _ms(torch_s),
             _ratio(torch_s / t) if (t and torch_s) else "-",
             str(r.get("target") or "-"),
-            "-" if met is None else ("yes" if met else "NO"),
+            _verdict(r),
         ]
         if notes:
             line.append(str(r.get("note") or ""))

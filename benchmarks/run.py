@@ -1,10 +1,11 @@
 """Run every ``benchmarks/bench_*.py`` module and print one table of times and ratios.
 
-    python benchmarks/run.py [--only PATTERN] [--quick] [--plain]
+    python benchmarks/run.py [--only PATTERN] [--module NAME ...] [--quick] [--plain]
 
 The memory floor (``np.add(a, b, out=c)`` on 10^7 float64) is measured once, first, in the same
 run; each module's ``run(timer)`` returns rows (see ``_harness``). ``--only`` keeps the cases
-whose name matches the case-insensitive regular expression; ``--quick`` uses small sizes (a smoke
+whose name matches the case-insensitive regular expression; ``--module losses`` runs only
+``bench_losses.py`` (repeatable; other modules are not even imported); ``--quick`` uses small sizes (a smoke
 test: its ratios mean little).
 """
 
@@ -54,6 +55,7 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None, help="regular expression on case names")
+    parser.add_argument("--module", action="append", default=None, help="run only bench_NAME.py (repeatable)")
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--plain", action="store_true", help="plain-text table (no Rich)")
     args = parser.parse_args(argv)
@@ -68,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem
+        if args.module and name.removeprefix("bench_") not in args.module and name not in args.module:
+            continue
         start = time.perf_counter()
         try:
             module = importlib.import_module(name)

@@ -14,6 +14,7 @@ import pytest
 
 import losslab as ll
 from loss_cases import all_cases
+from losslab._core import buffers
 from losslab.losses import _compiled
 from losslab.losses._spec import PROBABILITY, REAL, ClassAxisLoss, Domain, ElementwiseLoss
 
@@ -337,3 +338,223 @@ def test_element_numba_cannot_compile_falls_back_to_numpy():
         assert loss.value_and_grad(y_pred, y_true)[0] == value  # the failure is remembered
     np.testing.assert_allclose(value, np.mean((y_pred - y_true) ** 2), rtol=1e-12)
     np.testing.assert_allclose(grad, 2.0 * (y_pred - y_true) / y_pred.size, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- compiled BCE from logits
+
+BCE = ll.losses.binary_cross_entropy
+BCE_PARAMS = [
+    {"from_logits": True},
+    {"from_logits": True, "pos_weight": 2.5},
+    {"from_logits": True, "label_smoothing": 0.1},
+    {"from_logits": True, "pos_weight": 2.0, "label_smoothing": 0.2},
+]
+
+
+def _bce_inputs(n=70_002, seed=9):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0.0, 4.0, n)
+    logits[:6] = (1e4, -1e4, 0.0, -0.0, 40.0, -40.0)  # saturated, zero and far-tail logits
+    targets = rng.choice([0.0, 1.0], n)
+    targets[: n // 3] = rng.uniform(0.0, 1.0, n // 3)  # soft targets too
+    return logits, targets
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("params", BCE_PARAMS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_compiled_bce_logits_equals_numpy_path(params, reduction):
+    logits, targets = _bce_inputs()
+    compiled = BCE.value_and_grad(logits, targets, reduction=reduction, **params)
+    value_only = BCE(logits, targets, reduction=reduction, **params)
+    with _compiled.disabled():
+        numpy_path = BCE.value_and_grad(logits, targets, reduction=reduction, **params)
+    with ll.config(block_size=DIRECT):  # the unblocked formulas (_bce_value, _bce_grad)
+        direct = BCE.value_and_grad(logits, targets, reduction=reduction, **params)
+    for other in (numpy_path, direct):
+        assert math.isclose(compiled[0], other[0], rel_tol=1e-12)
+        np.testing.assert_allclose(compiled[1], other[1], rtol=1e-12, atol=1e-300)
+    assert math.isclose(value_only, numpy_path[0], rel_tol=1e-12)
+    assert np.isfinite(compiled[1]).all() and np.isfinite(compiled[0])
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_compiled_bce_logits_pytorch_values():
+    torch = pytest.importorskip("torch")
+    logits, targets = _bce_inputs(n=80_000, seed=10)
+    value, grad = BCE.value_and_grad(logits, targets, from_logits=True, pos_weight=1.5)
+    z = torch.from_numpy(logits).requires_grad_()
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        z, torch.from_numpy(targets), pos_weight=torch.tensor(1.5, dtype=torch.float64)
+    )
+    expected.backward()
+    assert math.isclose(value, expected.item(), rel_tol=1e-10)
+    # (atol: where (1 - y) sigma(x) ~ w y sigma(-x) both sides cancel to ~1e-12 of the largest entry)
+    np.testing.assert_allclose(grad, z.grad.numpy(), rtol=1e-10, atol=1e-10 * np.abs(grad).max())
+
+
+BCE_BAD = [
+    pytest.param("y_pred", 123, math.nan, "y_pred contains NaN", id="nan-y_pred"),
+    pytest.param("y_pred", -1, math.inf, "y_pred contains infinite", id="inf-y_pred"),
+    pytest.param(
+        "y_true", 70_000, 1.5, "y_true must hold targets|y_true must hold probabilities", id="y_true>1"
+    ),
+    pytest.param(
+        "y_true", 0, -0.25, "y_true must hold targets|y_true must hold probabilities", id="y_true<0"
+    ),
+    pytest.param("y_true", -1, math.nan, "y_true contains NaN", id="nan-y_true"),
+]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("which", "index", "bad", "message"), BCE_BAD)
+def test_bce_logits_fast_paths_raise_the_direct_error(which, index, bad, message, path):
+    logits, targets = _bce_inputs()
+    inputs = {"y_pred": logits, "y_true": targets}
+    inputs[which][index] = bad
+    errors = []
+    for block, disable in ((DIRECT, True), (ll.get_config().block_size, path == "numpy")):
+        switch = _compiled.disabled() if disable else ll.config()
+        with (
+            ll.config(block_size=block),
+            switch,
+            np.errstate(invalid="ignore"),  # the NumPy kernel meets inf - inf before the check
+            pytest.raises(ValueError, match=message) as info,
+        ):
+            BCE.value_and_grad(inputs["y_pred"], inputs["y_true"], from_logits=True)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and errors[0].startswith("binary_cross_entropy: ")
+
+
+# --------------------------------------------------------------------------- recycled gradient buffers
+
+
+def _buffer_cases():
+    rng = np.random.default_rng(11)
+    n = (1 << 20) + 3  # at least buffers.POOL_MIN_SIZE elements: pooled
+    y = rng.normal(size=n)
+    logits = rng.normal(size=((1 << 16) + 1, 17))
+    labels = rng.integers(0, 17, logits.shape[0])
+    onehot = np.eye(17)[labels]
+    return [
+        (ll.losses.mse, (y, 0.5 * y), (y, -y), {}),
+        (BCE, (y, (y > 0).astype(float)), (-y, (y > 0).astype(float)), {"from_logits": True}),
+        (ll.losses.categorical_cross_entropy, (logits, onehot), (-logits, onehot), {"from_logits": True}),
+        (
+            ll.losses.sparse_categorical_cross_entropy,
+            (logits, labels),
+            (2 * logits, labels),
+            {"from_logits": True},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4), ids=["mse", "bce-logits", "cce-logits", "scce-logits"])
+def test_gradient_buffers_are_never_aliased_and_are_recycled(case):
+    loss, first, second, params = _buffer_cases()[case]
+    buffers.release_buffers()  # only this test's gradients in the pool from here on
+    _, held = loss.value_and_grad(*first, **params)
+    kept = held.copy()
+    _, other = loss.value_and_grad(*second, **params)
+    assert not np.shares_memory(held, other)
+    assert np.array_equal(held, kept)  # the held gradient is untouched by the second call
+    view = other[1:]  # a view alone also keeps the buffer out of reuse
+    address = view.__array_interface__["data"][0]
+    del other
+    _, third = loss.value_and_grad(*first, **params)
+    assert not np.shares_memory(view, third) and np.array_equal(third, kept)
+    assert view.__array_interface__["data"][0] == address
+    # Once nothing references a gradient, its buffer serves the next call (no fresh pages).
+    address = third.__array_interface__["data"][0]
+    del third
+    _, fourth = loss.value_and_grad(*first, **params)
+    assert fourth.__array_interface__["data"][0] == address
+    assert np.array_equal(fourth, kept)
+
+
+# --------------------------------------------------------------------------- class axis: fused CE, checks
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"label_smoothing": 0.1},
+        {"class_weight": np.linspace(0.5, 2.0, 13), "label_smoothing": 0.2},
+    ],
+)
+def test_fused_categorical_ce_logits_equals_generic_formula(params):
+    from losslab.losses.classification import _cce_coefficients, _ce_from_coefficients
+
+    rng = np.random.default_rng(12)
+    logits = rng.normal(0.0, 3.0, (257, 13))
+    targets = rng.dirichlet(np.ones(13), 257)
+    full = {"from_logits": True, "label_smoothing": 0.0, "class_weight": None, **params}
+    a = _cce_coefficients(np, logits, targets, full["label_smoothing"], full["class_weight"], "cce")
+    loss, grad = _ce_from_coefficients(np, logits, a, True, True)
+    value, g = ll.losses.categorical_cross_entropy.value_and_grad(
+        logits, targets, reduction="none", from_logits=True, **params
+    )
+    np.testing.assert_allclose(value, loss, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g, grad, rtol=1e-12, atol=1e-15)
+
+
+CE_BAD = [
+    pytest.param("categorical_cross_entropy", "y_pred", math.inf, "y_pred contains infinite", id="cce-inf"),
+    pytest.param("categorical_cross_entropy", "y_pred", math.nan, "y_pred contains NaN", id="cce-nan"),
+    pytest.param(
+        "categorical_cross_entropy", "y_true", 1.5, "y_true must hold probabilities", id="cce-y_true"
+    ),
+    pytest.param("categorical_cross_entropy", "y_true", math.nan, "y_true contains NaN", id="cce-y_true-nan"),
+    pytest.param(
+        "sparse_categorical_cross_entropy", "y_pred", math.nan, "y_pred contains NaN", id="scce-nan"
+    ),
+    pytest.param(
+        "sparse_categorical_cross_entropy", "y_true", 9, r"class indices in \[0, 9\), got 9", id="scce-big"
+    ),
+    pytest.param(
+        "sparse_categorical_cross_entropy", "y_true", -1, r"class indices in \[0, 9\), got -1", id="scce-neg"
+    ),
+    pytest.param(
+        "sparse_categorical_cross_entropy", "both", math.nan, "y_pred contains NaN", id="scce-order"
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "which", "bad", "message"), CE_BAD)
+@pytest.mark.parametrize("need_grad", [True, False])
+def test_row_blocked_ce_raises_the_direct_error(name, which, bad, message, need_grad):
+    loss = ll.losses.get(name)
+    rng = np.random.default_rng(13)
+    logits = rng.normal(size=(600, 9))
+    labels = rng.integers(0, 9, 600)
+    targets = labels if loss.targets == "labels" else np.eye(9)[labels]
+    if which in ("y_pred", "both"):
+        logits[-2, 3] = bad
+    if which == "y_true" or which == "both":
+        if loss.targets == "labels":
+            labels[-1] = 9 if which == "both" else bad
+        else:
+            targets[-1, 0] = bad
+    call = loss.value_and_grad if need_grad else loss
+    errors = []
+    for block in (DIRECT, SMALL_BLOCK):
+        with ll.config(block_size=block), pytest.raises(ValueError, match=message) as info:
+            call(logits, targets, from_logits=True)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and errors[0].startswith(f"{name}: ")
+    with ll.config(block_size=SMALL_BLOCK):  # the blocked path is really taken for these inputs
+        assert loss._row_block(np, logits) is not None
+
+
+def test_row_blocked_ce_checks_sample_weight_after_domains():
+    loss = ll.losses.sparse_categorical_cross_entropy
+    logits = np.random.default_rng(14).normal(size=(600, 9))
+    labels = np.arange(600) % 9
+    weight = np.ones(600)
+    weight[-1] = math.nan
+    with ll.config(block_size=SMALL_BLOCK), pytest.raises(ValueError, match="sample_weight contains NaN"):
+        loss.value_and_grad(logits, labels, from_logits=True, sample_weight=weight)
+    logits[0, 0] = math.nan
+    with ll.config(block_size=SMALL_BLOCK), pytest.raises(ValueError, match="y_pred contains NaN"):
+        loss.value_and_grad(logits, labels, from_logits=True, sample_weight=weight)

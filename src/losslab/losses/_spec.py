@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from losslab._core import buffers
 from losslab._core.arrays import (
     array_namespace,
     as_float,
@@ -467,8 +468,11 @@ def _all_finite(x: np.ndarray) -> bool:
     return bool(np.isfinite(x).all())
 
 
-def _weights(name: str, xp: ModuleType, sample_weight: Any, shape: tuple[int, ...], dtype: Any) -> Any:
-    """``sample_weight`` as an array broadcast against the unreduced loss of ``shape``."""
+def _weights(
+    name: str, xp: ModuleType, sample_weight: Any, shape: tuple[int, ...], dtype: Any, check: bool = True
+) -> Any:
+    """``sample_weight`` as an array broadcast against the unreduced loss of ``shape`` (its values
+    checked for finiteness when validation is on and ``check``)."""
     w = as_float(xp, sample_weight, "sample_weight", name, dtype=dtype)
     try:
         w = xp.broadcast_to(w, shape) if tuple(w.shape) != tuple(shape) else w
@@ -477,9 +481,14 @@ def _weights(name: str, xp: ModuleType, sample_weight: Any, shape: tuple[int, ..
             f"{name}: sample_weight of shape {tuple(w.shape)} does not broadcast against the "
             f"unreduced loss of shape {tuple(shape)}"
         ) from None
-    if get_config().validate and not bool(xp.all(xp.isfinite(w))):
-        raise ValueError(f"{name}: sample_weight contains NaN or infinite values")
+    if check and get_config().validate:
+        _check_weights_finite(name, xp, w)
     return w
+
+
+def _check_weights_finite(name: str, xp: ModuleType, w: Any) -> None:
+    if not bool(xp.all(xp.isfinite(w))):
+        raise ValueError(f"{name}: sample_weight contains NaN or infinite values")
 
 
 def _reduce(
@@ -629,16 +638,32 @@ class ElementwiseLoss(Loss):
     # -- cache-blocked NumPy evaluation --------------------------------------------------------
 
     @staticmethod
-    def compiled(element: Callable[..., tuple[Any, Any]]) -> Callable[[Any], Any]:
+    def compiled(
+        element: Callable[..., tuple[Any, Any]],
+        *,
+        aux: Callable[..., None] | None = None,
+        n_aux: int = 1,
+        args: Callable[..., tuple[Any, ...] | None] | None = None,
+    ) -> Callable[[Any], Any]:
         """Attach a scalar element formula to a block kernel, for the optional compiled path.
 
         ``element(y_pred_i, y_true_i, *params) -> (loss_i, dloss_i/dy_pred_i)`` on Python/Numba
         scalars, with the parameters in declaration order. It is used (compiled with Numba) only
         when Numba is importable; the decorated NumPy kernel stays the reference and the fallback.
+
+        ``aux(y_pred_block, *outs)`` (optional) fills ``n_aux`` (1 or 2) arrays shaped like the
+        block with NumPy, typically vectorized transcendental functions of ``y_pred``; the element
+        then reads them after ``y_true_i``: ``element(y_pred_i, y_true_i, a_i, ..., *params)``.
+        ``args(dtype, **params)`` (optional) maps the input dtype and the resolved parameters to the
+        element's parameter tuple, or to ``None`` where the element does not cover them (the NumPy
+        kernel runs).
         """
 
         def attach(kernel: Any) -> Any:
             kernel.element = element
+            kernel.element_aux = aux
+            kernel.element_n_aux = n_aux
+            kernel.element_args = args
             return kernel
 
         return attach
@@ -671,7 +696,8 @@ class ElementwiseLoss(Loss):
         yt = np.ascontiguousarray(y_true).reshape(-1)
         n = yp.size
         scale = 1.0 / n if reduction == "mean" else 1.0
-        out = np.empty_like(yp) if need_grad else None
+        # A recycled buffer when one is free (never one the caller still references).
+        out = buffers.empty(n, yp.dtype) if need_grad else None
         element = getattr(self.kernel, "element", None)
         compiled = None
         if (
@@ -681,7 +707,16 @@ class ElementwiseLoss(Loss):
             and yp.dtype in (np.float32, np.float64)
             and _compiled.available()
         ):
-            compiled = _compiled.evaluate(element, yp, yt, out, scale, tuple(params.values()))
+            args_fn = getattr(self.kernel, "element_args", None)
+            args = tuple(params.values()) if args_fn is None else args_fn(yp.dtype, **params)
+            aux = getattr(self.kernel, "element_aux", None)
+            if args is None:
+                compiled = None
+            elif aux is None:
+                compiled = _compiled.evaluate(element, yp, yt, out, scale, args)
+            else:
+                n_aux = getattr(self.kernel, "element_n_aux", 1)
+                compiled = _compiled.evaluate_aux(element, aux, n_aux, yp, yt, out, scale, args, block)
         if compiled is not None:
             total, lo_p, hi_p, lo_t, hi_t, finite = compiled
             if validate:
@@ -840,26 +875,47 @@ class ClassAxisLoss(Loss):
             y_true = as_float(xp, y_true, "y_true", self.name, dtype=dtype)
             _check_shape_equal(self.name, y_pred, y_true)
         _check_nonempty(self.name, y_pred)
-        if get_config().validate:
-            self.y_pred_domain.check(xp, y_pred, "y_pred", self.name)
-            if self.targets == "labels":
-                n_classes = y_pred.shape[-1]
-                labels = y_true
-                ignore = params.get("ignore_index")
-                if ignore is not None:
-                    labels = labels[labels != ignore]
-                lo = int(xp.min(labels)) if math.prod(tuple(labels.shape)) else 0
-                hi = int(xp.max(labels)) if math.prod(tuple(labels.shape)) else 0
-                if lo < 0 or hi >= n_classes:
-                    bad = lo if lo < 0 else hi
-                    raise ValueError(
-                        f"{self.name}: y_true must hold class indices in [0, {n_classes}), got {bad}"
-                    )
-            else:
-                self.y_true_domain.check(xp, y_true, "y_true", self.name)
-            if self.extra_validate is not None:
-                self.extra_validate(xp, y_pred, y_true, where=self.name, **params)
+        if get_config().validate and self._row_block(xp, y_pred) is None:
+            # (the row-blocked path checks big NumPy inputs block by block, while they are in cache)
+            self._check_domains(xp, y_pred, y_true, params)
         return y_pred, y_true
+
+    def _check_domains(
+        self,
+        xp: ModuleType,
+        y_pred: Any,
+        y_true: Any,
+        params: dict[str, Any],
+        stats: tuple[tuple[float, float, bool], tuple[float, float, bool]] | None = None,
+    ) -> None:
+        """Domain checks in a fixed order: y_pred, y_true, then the declaration's own ``validate``.
+
+        ``stats``: the ``(min, max, finite)`` of y_pred and (probability targets) y_true gathered by
+        the row-blocked path; a non-finite flag sends the check to the full array for its message.
+        """
+        for domain, x, label, i in (
+            (self.y_pred_domain, y_pred, "y_pred", 0),
+            (self.y_true_domain, y_true, "y_true", 1),
+        ):
+            if i == 1 and self.targets == "labels":
+                self._check_labels(xp, y_pred, y_true, params)
+            elif stats is None or not stats[i][2]:
+                domain.check(xp, x, label, self.name)
+            elif not domain.unbounded:
+                domain.check_range(stats[i][0], stats[i][1], x, xp, label, self.name)
+        if self.extra_validate is not None:
+            self.extra_validate(xp, y_pred, y_true, where=self.name, **params)
+
+    def _check_labels(self, xp: ModuleType, y_pred: Any, labels: Any, params: dict[str, Any]) -> None:
+        n_classes = y_pred.shape[-1]
+        ignore = params.get("ignore_index")
+        if ignore is not None:
+            labels = labels[labels != ignore]
+        lo = int(xp.min(labels)) if math.prod(tuple(labels.shape)) else 0
+        hi = int(xp.max(labels)) if math.prod(tuple(labels.shape)) else 0
+        if lo < 0 or hi >= n_classes:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{self.name}: y_true must hold class indices in [0, {n_classes}), got {bad}")
 
     def _forward(
         self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], need_grad: bool
@@ -900,29 +956,90 @@ class ClassAxisLoss(Loss):
         same expressions as the direct path, so the results are identical, not just close.
         """
         y_pred, y_true = arrays
+        rows = self._row_block(xp, y_pred)
+        if rows is None:
+            return None
+        validate = get_config().validate
+        try:
+            return self._row_blocked(
+                y_pred, y_true, rows, reduction, sample_weight, params, need_grad, validate
+            )
+        except (ValueError, TypeError, IndexError):
+            # An error the direct path would raise after its domain checks: those come first.
+            if validate:
+                self._check_domains(np, y_pred, y_true, params)
+            raise
+
+    def _in_domains(self, lo_p: float, hi_p: float, lo_t: float, hi_t: float) -> bool:
+        """Whether running min/max (``inf``/``-inf`` when not gathered) lie in the domains."""
+        for domain, lo, hi in ((self.y_pred_domain, lo_p, hi_p), (self.y_true_domain, lo_t, hi_t)):
+            if math.isnan(lo) or math.isnan(hi):
+                return False
+            if lo == math.inf:  # nothing gathered
+                continue
+            if lo < domain.low or hi > domain.high or math.isinf(lo) or math.isinf(hi):
+                return False
+            if (domain.open_low and lo == domain.low) or (domain.open_high and hi == domain.high):
+                return False
+        return True
+
+    def _row_block(self, xp: ModuleType, y_pred: Any) -> int | None:
+        """Rows per block of the row-blocked path, or ``None`` where it does not apply."""
         block = get_config().block_size
         if not is_numpy_namespace(xp) or y_pred.ndim < 2 or y_pred.size < 8 * block:
             return None
+        rows = max(1, (4 * block) // max(y_pred.shape[-1], 1))
+        return None if math.prod(y_pred.shape[:-1]) < 2 * rows else rows
+
+    def _row_blocked(
+        self,
+        y_pred: np.ndarray,
+        y_true: np.ndarray,
+        rows: int,
+        reduction: str,
+        sample_weight: Any,
+        params: dict[str, Any],
+        need_grad: bool,
+        validate: bool,
+    ) -> tuple[Any, Any]:
         n_classes = y_pred.shape[-1]
         batch = tuple(y_pred.shape[:-1])
         m = math.prod(batch)
-        rows = max(1, (4 * block) // max(n_classes, 1))
-        if m < 2 * rows:
-            return None
         yp = y_pred.reshape(m, n_classes)
         yt = y_true.reshape(m) if self.targets == "labels" else y_true.reshape(m, n_classes)
         count = None if self.count_fn is None else self.count_fn(np, y_pred, y_true, **params)
-        w = None if sample_weight is None else _weights(self.name, np, sample_weight, batch, y_pred.dtype)
+        w = (
+            None
+            if sample_weight is None
+            else _weights(self.name, np, sample_weight, batch, y_pred.dtype, check=False)
+        )
         cot: Any = 1.0 if w is None else w
         if reduction == "mean":
             denom = float(m) if count is None else float(np.sum(count))
             cot = 0.0 if denom == 0.0 else cot / denom
         cot_rows = None if isinstance(cot, float) else np.reshape(cot, (m,))
+        real_p = validate and self.y_pred_domain.unbounded
+        range_p = validate and not real_p
+        range_t = validate and self.targets != "labels"
+        probe = 0.0
+        lo_p = lo_t = math.inf
+        hi_p = hi_t = -math.inf
         losses = np.empty(0)
         out = None
         for start in range(0, m, rows):
             stop = min(start + rows, m)
             p, t = yp[start:stop], yt[start:stop]
+            if real_p:
+                flat = p.reshape(-1)
+                probe += _probe(flat, flat)
+            elif range_p:
+                lo_p, hi_p = _extend(lo_p, hi_p, p)
+            if range_t:
+                lo_t, hi_t = _extend(lo_t, hi_t, t)
+            if validate and not (math.isfinite(probe) and self._in_domains(lo_p, hi_p, lo_t, hi_t)):
+                # An invalid block: the full checks raise the direct path's error (no work is done
+                # on invalid values, so no floating-point warnings either).
+                self._check_domains(np, y_pred, y_true, params)
             if not need_grad:
                 loss = self.value_fn(np, p, t, **params)
             elif self.value_and_grad_fn is not None:
@@ -934,10 +1051,14 @@ class ClassAxisLoss(Loss):
                 losses = np.empty(m, dtype=np.asarray(loss).dtype)
             losses[start:stop] = loss
             if need_grad:
-                g = d * (cot if cot_rows is None else cot_rows[start:stop, None])
                 if out is None:
-                    out = np.empty(yp.shape, dtype=g.dtype)
-                out[start:stop] = g
+                    dtype = np.result_type(d, np.asarray(cot).dtype) if cot_rows is not None else d.dtype
+                    out = buffers.empty(yp.size, dtype).reshape(yp.shape)
+                np.multiply(d, cot if cot_rows is None else cot_rows[start:stop, None], out=out[start:stop])
+        if validate:
+            finite = math.isfinite(probe)
+            self._check_domains(np, y_pred, y_true, params, ((lo_p, hi_p, finite), (lo_t, hi_t, True)))
+        # (_reduce checks sample_weight's values, after the domains as in the direct path)
         value, _ = _reduce(
             self.name, np, Terms(losses.reshape(batch), count), reduction, sample_weight, False, True
         )

@@ -284,6 +284,42 @@ def _bce_hessian(xp, y_pred, y_true, *, from_logits, pos_weight, label_smoothing
     return wy / floor_eps(xp, y_pred * y_pred) + (1.0 - y) / floor_eps(xp, (1.0 - y_pred) ** 2)
 
 
+def _bce_logits_aux(x, e, lse):
+    """NumPy's vectorized transcendentals for one block: e = exp(-|x|), lse = log1p(e)."""
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.log1p(e, out=lse)
+
+
+def _bce_logits_element_args(dtype, *, from_logits, pos_weight, label_smoothing):
+    """The compiled element covers float64 logits with no or a scalar pos_weight.
+
+    Probabilities and float32 use the NumPy kernel: the element computes in float64, which near a
+    zero of the gradient (sigmoid(x) close to y) would not round as NumPy's float32 does.
+    ``pos_weight=None`` stays ``None``: Numba compiles a separate, shorter loop for it.
+    """
+    if not from_logits or np.ndim(pos_weight) > 0 or dtype != np.float64:
+        return None
+    return (None if pos_weight is None else float(pos_weight), float(label_smoothing))
+
+
+def _bce_logits_element(x, y, e, lse, w, eps):
+    # Scalar form of the NumPy kernel (w None) and of _bce_value/_bce_grad (scalar pos_weight w)
+    # for the optional compiled path; e = exp(-|x|) and lse = log1p(e) come from NumPy.
+    # sigmoid(+-x) = (1 or e) / (1 + e) as in sigmoid(); y (1 - eps) + eps / 2 is y when eps = 0.
+    ys = y * (1.0 - eps) + 0.5 * eps
+    d = 1.0 + e
+    sig = (1.0 if x >= 0 else e) / d
+    if w is None:
+        return lse + (max(x, 0.0) - ys * x), sig - ys
+    sig_neg = (1.0 if -x >= 0 else e) / d
+    wy = w * ys
+    value = (1.0 - ys) * (max(x, 0.0) + lse) + wy * (max(-x, 0.0) + lse)
+    return value, (1.0 - ys) * sig - wy * sig_neg
+
+
+@ElementwiseLoss.compiled(_bce_logits_element, aux=_bce_logits_aux, n_aux=2, args=_bce_logits_element_args)
 def _bce_kernel(p, t, out, scale, *, from_logits, pos_weight, label_smoothing):
     """One block of BCE: fused for logits without pos_weight (the benchmarked case)."""
     params = dict(from_logits=from_logits, pos_weight=pos_weight, label_smoothing=label_smoothing)
@@ -665,7 +701,29 @@ def _cce_coefficients(xp, y_pred, y_true, label_smoothing, class_weight, where):
 
 def _cce_vg(xp, y_pred, y_true, *, from_logits, label_smoothing, class_weight, need_grad=True):
     a = _cce_coefficients(xp, y_pred, y_true, label_smoothing, class_weight, "categorical_cross_entropy")
+    if from_logits and is_numpy_namespace(xp):
+        return _ce_logits_numpy(y_pred, a, need_grad)
     return _ce_from_coefficients(xp, y_pred, a, from_logits, need_grad)
+
+
+def _ce_logits_numpy(x, a, need_grad):
+    """_ce_from_coefficients from logits in few in-place passes: log-softmax once, no temporaries
+    beyond one array shaped like ``x``. With z = x - max(x) and s = sum exp(z), the per-row loss
+    is (sum a) log s - sum a z, the gradient (sum a) exp(z) / s - a."""
+    m = x.max(axis=-1, keepdims=True)
+    if not np.isfinite(m).all():  # as logsumexp: a row max of +-inf shifts by 0
+        m = np.where(np.isfinite(m), m, 0.0)
+    z = np.subtract(x, m)
+    sa = a.sum(axis=-1)
+    za = np.einsum("...c,...c->...", a, z)
+    np.exp(z, out=z)
+    s = z.sum(axis=-1)
+    loss = sa * np.log(s) - za
+    if not need_grad:
+        return loss, None
+    z *= (sa / s)[..., None]
+    z -= a
+    return loss, z
 
 
 def _cce_torch(torch, p, t, *, reduction, from_logits=False, label_smoothing=0.0, class_weight=None):
