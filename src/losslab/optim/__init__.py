@@ -14,6 +14,7 @@ from losslab.optim.base import (
     chain,
     identity,
     scale,
+    step,
 )
 from losslab.optim.gradients import (
     GradcheckResult,
@@ -106,6 +107,7 @@ __all__ = [
     "scale_by_rms",
     "schedules",
     "sgd",
+    "step",
     "sutskever_nesterov",
     "trace",
     "velocity_momentum",
