@@ -207,7 +207,7 @@ def test_kept_trajectory_survives_buffer_recycling():
         assert_trees_equal(k, c)
 
 
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning", "ignore:divide by zero:RuntimeWarning")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
     "kwargs",
@@ -216,8 +216,9 @@ def test_kept_trajectory_survives_buffer_recycling():
         {"lr": 0.01, "amsgrad": True},
         {"lr": 0.01, "weight_decay": 0.1},
         {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True, "betas": (0.5, 0.9), "eps": 1e-4},
+        {"lr": 0.01, "eps": 0.0},  # 0 / 0 = NaN where the gradient has always been zero, no error
     ],
-    ids=["plain", "amsgrad", "coupled-decay", "all"],
+    ids=["plain", "amsgrad", "coupled-decay", "all", "eps0"],
 )
 @pytest.mark.parametrize("name", ["adam", "adamw"])
 def test_compiled_kernel_equals_numpy_path_bitwise(name, kwargs, dtype):
@@ -244,6 +245,7 @@ def test_compiled_kernel_equals_numpy_path_bitwise(name, kwargs, dtype):
         assert_trees_equal(p_c, p_n)
         assert_trees_equal(state_c, state_n)
     assert np.isnan(p_c["big"][7]) and np.isnan(p_c["small"][1, 2])
+    assert np.isnan(p_c["big"][1000]) == (kwargs.get("eps") == 0.0)
 
 
 def test_leaves_the_kernel_cannot_fuse_match_apply_updates():

@@ -2,7 +2,8 @@
 Numba is installed. Compiled on first use and cached next to this file (``cache=True``).
 
 No fast-math: every operation is IEEE-rounded in the arrays' dtype, in the order of the NumPy
-path, so results are bitwise equal to it.
+path, so results are bitwise equal to it. ``error_model="numpy"``: a zero denominator gives
+inf/NaN as in NumPy (Python's model would raise ZeroDivisionError), and it lets the loops vectorize.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(inline="always", nogil=True, cache=True)
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
     # The operations of transforms._adam_leaf (apply=True), element by element, in the same order.
     for i in range(lo, hi):
@@ -35,12 +36,12 @@ def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2,
         p_out[i] = pi + u
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def adam_serial(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
     _adam_range(0, p.size, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams)
 
 
-@numba.njit(parallel=True, nogil=True, cache=True)
+@numba.njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def adam_parallel(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams, chunks):
     n = p.size
     size = (n + chunks - 1) // chunks
