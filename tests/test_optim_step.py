@@ -284,3 +284,24 @@ def test_large_leaves_step_blocked_and_equal(config, dtype):
     params = tree(4, dtype, shapes={"big": (O_BIG,), "mat": (1030, 1024)})
     params["mat"] = params["mat"].T  # a non-contiguous leaf
     run_both(O.get(name, **kwargs), steps=2, params=params)
+
+
+def test_concurrent_steps_from_threads_agree():
+    """Two Python threads stepping big leaves at once (one takes the threaded kernel, the other
+    runs serially) get the single-threaded results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    opt = O.adam(lr=0.05, amsgrad=True)
+    trees = [tree(s, shapes={"w": (O_BIG,)}) for s in (5, 6)]
+
+    def trajectory(params):
+        state = opt.init(params)
+        for _ in range(3):
+            params, state = O.step(opt, grad(params), state, params)
+        return params
+
+    expected = [trajectory(t) for t in trees]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(trajectory, trees))
+    for a, b in zip(got, expected):
+        assert_trees_equal(a, b)

@@ -18,6 +18,7 @@ compiled kernels off.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +32,9 @@ PARALLEL_MIN_SIZE = 1 << 17
 
 _state: dict[str, Any] = {"checked": False, "numba": None, "off": False}
 _kernels: dict[str, Callable[..., Any]] = {}
+# One threaded kernel at a time: Numba's fallback "workqueue" threading layer aborts the process
+# on concurrent launches from several Python threads, so a second caller runs serially instead.
+_parallel_lock = threading.Lock()
 
 
 def available() -> bool:
@@ -112,7 +116,7 @@ def adam_step(
         dtype(param_coef),
         ams,
     )
-    if p.size < PARALLEL_MIN_SIZE or numba.get_num_threads() == 1:
+    if p.size < PARALLEL_MIN_SIZE or numba.get_num_threads() == 1 or not _parallel_lock.acquire(False):
         _kernels["serial"](*args)
         return
     # Chunks are handed out one at a time, so a core busy with other work delays only the chunks
@@ -124,3 +128,4 @@ def adam_step(
         _kernels["parallel"](*args, chunks)
     finally:
         numba.set_parallel_chunksize(previous)
+        _parallel_lock.release()
