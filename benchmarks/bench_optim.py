@@ -1,7 +1,8 @@
 """Adam step on 10^7 parameters: ``ll.optim.step`` against PyTorch's fastest CPU Adam (foreach or
 fused, whichever is faster in this run), float32 and float64.
 
-``run(timer)`` returns one row per dtype; ``timer(fn)`` returns the median seconds of ``fn()``.
+``run(timer)`` returns one row per dtype; ``timer(fn)`` returns the median seconds of ``fn()``;
+each time reported is the median of three such medians, the contenders taking turns.
 The headline time is ``ll.optim.step(opt, grads, state, params)`` (the fused step: compiled when
 Numba is installed, else the cache-blocked NumPy pass); the note adds the functional
 ``update`` + ``apply_updates`` pair (also ``baseline_s``), the NumPy fused step with the compiled
@@ -12,6 +13,7 @@ Run directly for a table: ``PYTHONPATH=src python benchmarks/bench_optim.py``.
 
 from __future__ import annotations
 
+import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,7 @@ import losslab as ll  # noqa: E402
 from losslab.optim import _compiled  # noqa: E402
 
 TARGET = "<= 2x torch"
+ROUNDS = 3
 
 
 def _losslab_setup(dtype: Any, n: int) -> tuple[Any, Any, Any, Any]:
@@ -82,6 +85,18 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.1f} ms"
 
 
+def _interleaved(
+    timer: Callable[[Callable[[], Any]], float], fns: dict[str, Callable[[], Any]]
+) -> dict[str, float]:
+    """The median over ``ROUNDS`` rounds of ``timer(fn)``, the contenders timed in turn within each
+    round, so that load changing on a shared machine hits them alike."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(1 if _harness.quick() else ROUNDS):
+        for k, fn in fns.items():
+            times[k].append(timer(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def run(timer: Callable[[Callable[[], Any]], float]) -> list[dict[str, Any]]:
     n = _harness.size(10_000_000, 100_000)
     label_n = "1e7" if n == 10_000_000 else f"{n:.0e}"
@@ -91,30 +106,31 @@ def run(timer: Callable[[Callable[[], Any]], float]) -> list[dict[str, Any]]:
         case = f"adam step, {label_n} params, {name}"
         if not _harness.selected(case):
             continue
-        ours = timer(_losslab_step(dtype, n))
-        torch_times = {}
+        fns = {"step": _losslab_step(dtype, n)}
         for label, flags in (("foreach", {"foreach": True}), ("fused", {"fused": True})):
             try:
-                torch_times[label] = timer(_torch_step(dtype, n, **flags))
+                fns[f"torch {label}"] = _torch_step(dtype, n, **flags)
             except (RuntimeError, TypeError):  # a path this build does not offer on CPU
                 continue
-        functional = timer(_losslab_update_apply(dtype, n))
-        numpy_step = timer(_losslab_step(dtype, n, compiled=False)) if _compiled.available() else None
-        best = min(torch_times, key=torch_times.__getitem__)
-        torch_s = torch_times[best]
-        parts = [f"update+apply_updates {_ms(functional)} ({functional / torch_s:.2f}x torch)"]
-        if numpy_step is not None:
-            parts.append(f"NumPy step {_ms(numpy_step)} ({numpy_step / torch_s:.2f}x)")
+        fns["update+apply"] = _losslab_update_apply(dtype, n)
+        if _compiled.available():
+            fns["numpy step"] = _losslab_step(dtype, n, compiled=False)
+        t = _interleaved(timer, fns)
+        best = min((k for k in t if k.startswith("torch")), key=t.__getitem__)
+        torch_s = t[best]
+        parts = [f"update+apply_updates {_ms(t['update+apply'])} ({t['update+apply'] / torch_s:.2f}x torch)"]
+        if "numpy step" in t:
+            parts.append(f"NumPy step {_ms(t['numpy step'])} ({t['numpy step'] / torch_s:.2f}x)")
         else:
             parts.append("compiled path off (NumPy step)")
-        parts.append("torch " + ", ".join(f"{k} {_ms(v)}" for k, v in torch_times.items()))
+        parts.append(", ".join(f"{k} {_ms(v)}" for k, v in t.items() if k.startswith("torch")))
         rows.append(
             {
-                "case": f"{case} (ll.optim.step vs torch {best})",
-                "losslab_s": ours,
+                "case": f"{case} (ll.optim.step vs {best})",
+                "losslab_s": t["step"],
                 "torch_s": torch_s,
                 "floor_s": None,
-                "baseline_s": functional,
+                "baseline_s": t["update+apply"],
                 "target": TARGET,
                 "note": "; ".join(parts),
             }

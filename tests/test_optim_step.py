@@ -102,7 +102,7 @@ def test_step_equals_update_then_apply_updates(config, dtype):
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
 def test_step_equals_update_on_both_paths(compiled):
     if compiled and not _compiled.available():
-        pytest.skip("numba is not installed")
+        pytest.skip("compiled path off (numba missing or LOSSLAB_NO_COMPILED set)")
     opt = O.adamw(lr=0.05, weight_decay=0.1, amsgrad=True)
     if compiled:
         run_both(opt)
@@ -225,7 +225,7 @@ def test_compiled_kernel_equals_numpy_path_bitwise(name, kwargs, dtype):
     """Large (threaded) and small (serial) leaves, with NaN and zero gradients and a non-contiguous
     leaf; several steps so the moments and the AMSGrad max are non-trivial."""
     if not _compiled.available():
-        pytest.skip("numba is not installed")
+        pytest.skip("compiled path off (numba missing or LOSSLAB_NO_COMPILED set)")
     rng = np.random.default_rng(3)
     big = rng.standard_normal(O_BIG).astype(dtype)
     params = {"big": big, "small": rng.standard_normal((4, 6)).astype(dtype)}
