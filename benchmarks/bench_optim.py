@@ -1,33 +1,61 @@
-"""Adam step on 10^7 parameters: losslab (update + apply_updates) against PyTorch's fastest CPU
-Adam (foreach or fused, whichever is faster in this run), float32 and float64.
+"""Adam step on 10^7 parameters: ``ll.optim.step`` against PyTorch's fastest CPU Adam (foreach or
+fused, whichever is faster in this run), float32 and float64.
 
-``run(timer)`` returns one row per case; ``timer(fn)`` returns the median seconds of ``fn()``.
-Each timed call is one full step from the same state (losslab returns new arrays; PyTorch steps
-in place, which keeps its state warm). Run directly for a table: ``python benchmarks/bench_optim.py``.
+``run(timer)`` returns one row per dtype; ``timer(fn)`` returns the median seconds of ``fn()``;
+each time reported is the median of three such medians, the contenders taking turns.
+The headline time is ``ll.optim.step(opt, grads, state, params)`` (the fused step: compiled when
+Numba is installed, else the cache-blocked NumPy pass); the note adds the functional
+``update`` + ``apply_updates`` pair (also ``baseline_s``), the NumPy fused step with the compiled
+path switched off, and both PyTorch paths. Each timed call is one full step from the same state
+(losslab returns new arrays, recycled from the previous call's; PyTorch steps in place).
+Run directly for a table: ``PYTHONPATH=src python benchmarks/bench_optim.py``.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import losslab as ll
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-N = 10_000_000
+import _harness  # noqa: E402
+
+import losslab as ll  # noqa: E402
+from losslab.optim import _compiled  # noqa: E402
+
 TARGET = "<= 2x torch"
+ROUNDS = 3
 
 
-def _losslab_step(dtype: Any) -> Callable[[], Any]:
+def _losslab_setup(dtype: Any, n: int) -> tuple[Any, Any, Any, Any]:
     rng = np.random.default_rng(0)
-    params = rng.standard_normal(N).astype(dtype)
-    grads = rng.standard_normal(N).astype(dtype)
+    params = rng.standard_normal(n).astype(dtype)
+    grads = rng.standard_normal(n).astype(dtype)
     opt = ll.optim.adam(lr=1e-3)
     state = opt.init(params)
-    _, state = opt.update(grads, state, params)  # a non-trivial state (step 2 is timed)
+    params, state = ll.optim.step(opt, grads, state, params)  # a non-trivial state (step 2 is timed)
+    return opt, grads, state, params
+
+
+def _losslab_step(dtype: Any, n: int, *, compiled: bool = True) -> Callable[[], Any]:
+    opt, grads, state, params = _losslab_setup(dtype, n)
+
+    def step() -> Any:
+        if compiled:
+            return ll.optim.step(opt, grads, state, params)
+        with _compiled.disabled():
+            return ll.optim.step(opt, grads, state, params)
+
+    return step
+
+
+def _losslab_update_apply(dtype: Any, n: int) -> Callable[[], Any]:
+    opt, grads, state, params = _losslab_setup(dtype, n)
 
     def step() -> Any:
         updates, new_state = opt.update(grads, state, params)
@@ -36,13 +64,13 @@ def _losslab_step(dtype: Any) -> Callable[[], Any]:
     return step
 
 
-def _torch_step(dtype: Any, **flags: bool) -> Callable[[], Any]:
+def _torch_step(dtype: Any, n: int, **flags: bool) -> Callable[[], Any]:
     import torch
 
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
     gen = torch.Generator().manual_seed(0)
-    p = torch.randn(N, generator=gen, dtype=tdtype, requires_grad=True)
-    p.grad = torch.randn(N, generator=gen, dtype=tdtype)
+    p = torch.randn(n, generator=gen, dtype=tdtype, requires_grad=True)
+    p.grad = torch.randn(n, generator=gen, dtype=tdtype)
     opt = torch.optim.Adam([p], lr=1e-3, **flags)
     opt.step()
 
@@ -53,44 +81,67 @@ def _torch_step(dtype: Any, **flags: bool) -> Callable[[], Any]:
     return step
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms"
+
+
+def _interleaved(
+    timer: Callable[[Callable[[], Any]], float], fns: dict[str, Callable[[], Any]]
+) -> dict[str, float]:
+    """The median over ``ROUNDS`` rounds of ``timer(fn)``, the contenders timed in turn within each
+    round, so that load changing on a shared machine hits them alike."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(1 if _harness.quick() else ROUNDS):
+        for k, fn in fns.items():
+            times[k].append(timer(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def run(timer: Callable[[Callable[[], Any]], float]) -> list[dict[str, Any]]:
+    n = _harness.size(10_000_000, 100_000)
+    label_n = "1e7" if n == 10_000_000 else f"{n:.0e}"
     rows = []
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
-        ours = timer(_losslab_step(dtype))
-        torch_times = {}
+        case = f"adam step, {label_n} params, {name}"
+        if not _harness.selected(case):
+            continue
+        fns = {"step": _losslab_step(dtype, n)}
         for label, flags in (("foreach", {"foreach": True}), ("fused", {"fused": True})):
             try:
-                torch_times[label] = timer(_torch_step(dtype, **flags))
+                fns[f"torch {label}"] = _torch_step(dtype, n, **flags)
             except (RuntimeError, TypeError):  # a path this build does not offer on CPU
                 continue
-        best = min(torch_times, key=torch_times.__getitem__)
+        fns["update+apply"] = _losslab_update_apply(dtype, n)
+        if _compiled.available():
+            fns["numpy step"] = _losslab_step(dtype, n, compiled=False)
+        t = _interleaved(timer, fns)
+        best = min((k for k in t if k.startswith("torch")), key=t.__getitem__)
+        torch_s = t[best]
+        parts = [f"update+apply_updates {_ms(t['update+apply'])} ({t['update+apply'] / torch_s:.2f}x torch)"]
+        if "numpy step" in t:
+            parts.append(f"NumPy step {_ms(t['numpy step'])} ({t['numpy step'] / torch_s:.2f}x)")
+        else:
+            parts.append("compiled path off (NumPy step)")
+        parts.append(", ".join(f"{k} {_ms(v)}" for k, v in t.items() if k.startswith("torch")))
         rows.append(
             {
-                "case": f"adam step, 1e7 params, {name} (torch {best})",
-                "losslab_s": ours,
-                "torch_s": torch_times[best],
+                "case": f"{case} (ll.optim.step vs {best})",
+                "losslab_s": t["step"],
+                "torch_s": torch_s,
                 "floor_s": None,
+                "baseline_s": t["update+apply"],
                 "target": TARGET,
+                "note": "; ".join(parts),
             }
         )
     return rows
 
 
-def _median_timer(fn: Callable[[], Any], repeat: int = 7) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 if __name__ == "__main__":
-    for row in run(_median_timer):
+    for row in run(_harness.median_time):
         ratio = row["losslab_s"] / row["torch_s"]
         print(
-            f"{row['case']:<45} ll {row['losslab_s'] * 1e3:7.1f} ms  torch {row['torch_s'] * 1e3:7.1f} ms"
-            f"  ratio {ratio:4.2f}  target {row['target']}"
+            f"{row['case']:<58} ll {_ms(row['losslab_s']):>9}  torch {_ms(row['torch_s']):>9}"
+            f"  ratio {ratio:4.2f}  target {row['target']}\n    {row['note']}"
         )

@@ -28,13 +28,17 @@ def grad_np(params):
     return {k: CURVATURE[k] * params[k] + np.cos(params[k]) for k in params}
 
 
-def losslab_trajectory(opt, steps=STEPS, params=None):
+def losslab_trajectory(opt, steps=STEPS, params=None, fused=False):
+    """Params after each step: ``update`` + ``apply_updates``, or ``ll.optim.step`` when ``fused``."""
     params = copy.deepcopy(START if params is None else params)
     state = opt.init(params)
     out = []
     for _ in range(steps):
-        updates, state = opt.update(grad_np(params), state, params)
-        params = ll.optim.apply_updates(params, updates)
+        if fused:
+            params, state = ll.optim.step(opt, grad_np(params), state, params)
+        else:
+            updates, state = opt.update(grad_np(params), state, params)
+            params = ll.optim.apply_updates(params, updates)
         out.append(params)
     return out
 
@@ -114,10 +118,11 @@ def config_id(config):
     return f"{name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["update", "step"])
 @pytest.mark.parametrize("config", CONFIGS, ids=[config_id(c) for c in CONFIGS])
-def test_trajectory_matches_torch(config):
+def test_trajectory_matches_torch(config, fused):
     name, kwargs = config
-    ours = losslab_trajectory(ll.optim.get(name, **kwargs))
+    ours = losslab_trajectory(ll.optim.get(name, **kwargs), fused=fused)
     torch_kwargs = dict(kwargs)
     if name in TORCH_DEFAULT_LR:
         torch_kwargs.setdefault("lr", TORCH_DEFAULT_LR[name])

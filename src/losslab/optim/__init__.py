@@ -3,6 +3,10 @@
 Building blocks (verbs) live in :mod:`losslab.optim.transforms`, named optimizers in
 :mod:`losslab.optim.optimizers`, learning-rate schedules in ``ll.optim.schedules`` and gradient
 tools (numerical gradient, gradient check, random search) in :mod:`losslab.optim.gradients`.
+
+``params, state = ll.optim.step(opt, grads, state, params)`` is ``update`` followed by
+``apply_updates``, fused into one pass over memory where the optimizer allows it (``adam``,
+``adamw``; compiled when the optional Numba extra is installed) -- the same numbers, bitwise.
 """
 
 from losslab.optim import schedules
@@ -14,6 +18,7 @@ from losslab.optim.base import (
     chain,
     identity,
     scale,
+    step,
 )
 from losslab.optim.gradients import (
     GradcheckResult,
@@ -106,6 +111,7 @@ __all__ = [
     "scale_by_rms",
     "schedules",
     "sgd",
+    "step",
     "sutskever_nesterov",
     "trace",
     "velocity_momentum",

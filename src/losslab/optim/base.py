@@ -9,6 +9,12 @@ An optimizer is a :class:`GradientTransformation` -- a pair of pure functions::
 ``params``, ``grads`` and ``updates`` are trees (an array, or nested dicts/lists/tuples of arrays).
 ``update`` never mutates its inputs; state is a NamedTuple of trees.
 
+A transformation may also carry a fused ``step(grads, state, params) -> (new_params, new_state)``
+that gives exactly ``apply_updates(params, update(grads, state, params)[0])`` and the same state
+in one pass over memory (the ``adam``/``adamw`` presets do). :func:`step` uses it when present and
+falls back to ``update`` + ``apply_updates`` otherwise; either way the caller's arrays are never
+written to: new parameters and states are fresh arrays.
+
 Extra keyword arguments of ``update`` (such as ``value=loss`` for
 :func:`~losslab.optim.reduce_on_plateau`) are passed by :func:`chain` to every transformation
 whose ``update`` accepts them (by name or through ``**extra``); the others never see them.
@@ -32,6 +38,7 @@ __all__ = [
     "chain",
     "identity",
     "scale",
+    "step",
 ]
 
 Params = Any
@@ -40,10 +47,17 @@ State = Any
 
 
 class GradientTransformation(NamedTuple):
-    """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``."""
+    """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``.
+
+    ``step`` is optional: a fused ``step(grads, state, params, **extra) -> (new_params, new_state)``
+    equal to ``update`` followed by :func:`apply_updates` (bitwise, on the same machine), made in
+    fewer passes over memory. ``None`` (the default) means "no fused form"; call
+    :func:`losslab.optim.step` rather than this field, it falls back to ``update``.
+    """
 
     init: Callable[[Params], State]
     update: Callable[..., tuple[Updates, State]]
+    step: Callable[..., tuple[Params, State]] | None = None
 
 
 class EmptyState(NamedTuple):
@@ -73,12 +87,19 @@ class ChainState(NamedTuple):
 
 
 def chain(*transformations: GradientTransformation) -> GradientTransformation:
-    """Apply transformations in sequence: each one's updates feed the next."""
+    """Apply transformations in sequence: each one's updates feed the next.
+
+    When the last transformation has a fused ``step`` (``adam``, ``adamw``), so does the chain: the
+    others transform the gradients, then the last one steps fused (see :func:`step`).
+    """
     for i, t in enumerate(transformations):
         if not isinstance(t, GradientTransformation):
             raise TypeError(f"chain: argument {i} must be a GradientTransformation, got {type(t).__name__}")
 
     accepted = [_extra_arguments(t.update) for t in transformations]
+    last = transformations[-1] if transformations else None
+    last_step = None if last is None else last.step
+    accepted_step = None if last_step is None else _extra_arguments(last_step)
 
     def init(params: Params) -> ChainState:
         return ChainState(tuple(t.init(params) for t in transformations))
@@ -93,7 +114,25 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
             new_states.append(s)
         return grads, ChainState(tuple(new_states))
 
-    return GradientTransformation(init, update)
+    if last_step is None:
+        return GradientTransformation(init, update)
+    final_step = last_step
+
+    def fused_step(
+        grads: Updates, state: ChainState, params: Params, **extra: Any
+    ) -> tuple[Params, ChainState]:
+        # every transformation but the last transforms the gradients; the last one steps fused
+        new_states = []
+        for t, s, names in zip(transformations[:-1], state.inner[:-1], accepted[:-1]):
+            kwargs = extra if names is None else {k: v for k, v in extra.items() if k in names}
+            grads, s = t.update(grads, s, params, **kwargs)
+            new_states.append(s)
+        kwargs = extra if accepted_step is None else {k: v for k, v in extra.items() if k in accepted_step}
+        new_params, s = final_step(grads, state.inner[-1], params, **kwargs)
+        new_states.append(s)
+        return new_params, ChainState(tuple(new_states))
+
+    return GradientTransformation(init, update, fused_step)
 
 
 def _extra_arguments(fn: Callable[..., Any]) -> frozenset[str] | None:
@@ -120,16 +159,46 @@ def apply_updates(params: Params, updates: Updates) -> Params:
     >>> apply_updates({"w": np.array([4.0])}, {"w": np.array([-2.4])})
     {'w': array([1.6])}
     """
+    return tree_map(_add_leaf, params, updates)
 
-    def add(p: Any, u: Any) -> Any:
-        if isinstance(p, np.ndarray) or np.isscalar(p):
-            p_arr = np.asarray(p)
-            dtype = p_arr.dtype if np.issubdtype(p_arr.dtype, np.floating) else np.dtype(np.float64)
-            u_arr = np.asarray(u)
-            if p_arr.size >= _buffers.POOL_MIN_SIZE and u_arr.shape == p_arr.shape:
-                out = _buffers.empty(p_arr.size, dtype).reshape(p_arr.shape)
-                return np.add(p_arr, u_arr, out=out, casting="unsafe")
-            return np.asarray(p_arr + u_arr).astype(dtype, copy=False)
-        return p + u
 
-    return tree_map(add, params, updates)
+def _add_leaf(p: Any, u: Any) -> Any:
+    """One leaf of :func:`apply_updates` (also the fallback of fused steps, so both agree)."""
+    if isinstance(p, np.ndarray) or np.isscalar(p):
+        p_arr = np.asarray(p)
+        dtype = p_arr.dtype if np.issubdtype(p_arr.dtype, np.floating) else np.dtype(np.float64)
+        u_arr = np.asarray(u)
+        if p_arr.size >= _buffers.POOL_MIN_SIZE and u_arr.shape == p_arr.shape:
+            out = _buffers.empty(p_arr.size, dtype).reshape(p_arr.shape)
+            return np.add(p_arr, u_arr, out=out, casting="unsafe")
+        return np.asarray(p_arr + u_arr).astype(dtype, copy=False)
+    return p + u
+
+
+def step(
+    optimizer: GradientTransformation, grads: Updates, state: State, params: Params, **extra: Any
+) -> tuple[Params, State]:
+    r"""One optimizer step: ``(new_params, new_state)``, fused when the optimizer has a fused form.
+
+    Equal to ``updates, state = optimizer.update(grads, state, params, **extra)`` followed by
+    ``params = apply_updates(params, updates)`` -- bitwise: the fused kernels make the same
+    floating-point operations in the same order -- but for ``adam``/``adamw`` (alone or last in a
+    :func:`chain`) made in one pass that reads :math:`\theta, g, m, v` and writes
+    :math:`\theta', m', v'` (7 streams over memory instead of about 13), the traffic of PyTorch's
+    in-place fused step. Nothing is mutated: the new parameters and state are new arrays (large
+    ones recycled from arrays nobody references any more).
+
+    >>> import losslab as ll
+    >>> opt = ll.optim.adam(lr=0.1)
+    >>> w = np.array([1.0, -2.0])
+    >>> state = opt.init(w)
+    >>> w, state = ll.optim.step(opt, 2 * w, state, w)
+    >>> w
+    array([ 0.9, -1.9])
+    """
+    if not isinstance(optimizer, GradientTransformation):
+        raise TypeError(f"step: optimizer must be a GradientTransformation, got {type(optimizer).__name__}")
+    if optimizer.step is not None:
+        return optimizer.step(grads, state, params, **extra)
+    updates, new_state = optimizer.update(grads, state, params, **extra)
+    return apply_updates(params, updates), new_state

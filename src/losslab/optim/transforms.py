@@ -37,7 +37,8 @@ import numpy as np
 from losslab._core import buffers as _buffers
 from losslab._core.tree import tree_leaves, tree_map
 from losslab._core.validation import check_choice, check_in_range, check_int, check_positive
-from losslab.optim.base import EmptyState, GradientTransformation
+from losslab.optim import _compiled
+from losslab.optim.base import EmptyState, GradientTransformation, _add_leaf
 
 __all__ = [
     "MultiStepsState",
@@ -391,7 +392,8 @@ def _adam_leaf(
     param: Any = None,
     param_coef: float = 0.0,
     grad_param_coef: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    apply: bool = False,
+) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]:
     r"""One Adam step for one leaf, in cache-sized blocks, into fresh output arrays.
 
     With :math:`\tilde g = g + c_g\,p` (coupled decay), returns
@@ -400,6 +402,11 @@ def _adam_leaf(
     except the new arrays; each block's temporaries stay in cache, and large leaves are split
     over a few threads. :math:`c/(r\sqrt{\hat v} + \epsilon)` is computed as
     :math:`(c/r)/(\sqrt{\hat v} + \epsilon/r)`, one pass fewer (a rounding-level difference).
+
+    ``apply=True`` (the fused step; ``param`` required) returns the new parameter
+    :math:`p + u` -- exactly what :func:`~losslab.optim.apply_updates` would make of :math:`u` --
+    in place of :math:`u`, without writing :math:`u` to memory; with Numba installed the whole
+    step is one compiled pass (:mod:`losslab.optim._compiled`, bitwise equal).
     """
     g = _as_float(g)
     dtype = np.result_type(g.dtype, m.dtype)
@@ -408,21 +415,38 @@ def _adam_leaf(
     mf = np.ascontiguousarray(m, dtype=dtype).reshape(-1)
     vf = np.ascontiguousarray(v, dtype=dtype).reshape(-1)
     vmf = None if v_max is None else np.ascontiguousarray(v_max, dtype=dtype).reshape(-1)
+    if apply and not _fusable(param, shape, dtype):
+        # a parameter of another dtype or shape (integers, a broadcast leaf): unfused, as apply_updates
+        u, m_new, v_new, vm_new = _adam_leaf(
+            g, m, v, v_max, b1=b1, b2=b2, eps=eps, coef=coef, root_scale=root_scale, param=param,
+            param_coef=param_coef, grad_param_coef=grad_param_coef,
+        )  # fmt: skip
+        return _add_leaf(param, u), m_new, v_new, vm_new
     pf = None
-    if param is not None and (param_coef != 0.0 or grad_param_coef != 0.0):
+    if param is not None and (apply or param_coef != 0.0 or grad_param_coef != 0.0):
         pf = np.ascontiguousarray(_as_float(param), dtype=dtype).reshape(-1)
     n = gf.size
     m_out = _buffers.empty(n, dtype)
     v_out = _buffers.empty(n, dtype)
-    u_out = _buffers.empty(n, dtype)
+    u_out = _buffers.empty(n, dtype)  # the new parameter when apply=True
     vm_out = None if vmf is None else _buffers.empty(n, dtype)
-    block = min(_BLOCK, max(n, 1))
     c1, c2 = 1.0 - b1, 1.0 - b2
     scaled_coef, scaled_eps = coef / root_scale, eps / root_scale
+    if apply and pf is not None and _compiled.available():
+        _compiled.adam_step(
+            pf, gf, mf, vf, vmf, (u_out, m_out, v_out, vm_out), c1=c1, c2=c2, b2=b2,
+            scaled_coef=scaled_coef, scaled_eps=scaled_eps,
+            grad_param_coef=grad_param_coef, param_coef=param_coef,
+        )  # fmt: skip
+        return _reshaped(shape, u_out, m_out, v_out, vm_out)
+    block = min(_BLOCK, max(n, 1))
+    coupled = pf is not None and grad_param_coef != 0.0
+    decoupled = pf is not None and param_coef != 0.0
 
     def work(lo: int, hi: int) -> None:
         tmp = np.empty(block, dtype)
-        tmp2 = np.empty(block, dtype) if (pf is not None and grad_param_coef != 0.0) else None
+        tmp2 = np.empty(block, dtype) if coupled else None
+        ub = np.empty(block, dtype) if apply else None
         for start in range(lo, hi, block):
             stop = min(start + block, hi)
             k = stop - start
@@ -432,7 +456,8 @@ def _adam_leaf(
                 gb = np.multiply(pf[start:stop], grad_param_coef, out=tmp2[:k])
                 gb += gf[start:stop]
             mb, vb = mf[start:stop], vf[start:stop]
-            mo, vo, uo = m_out[start:stop], v_out[start:stop], u_out[start:stop]
+            mo, vo = m_out[start:stop], v_out[start:stop]
+            uo = u_out[start:stop] if ub is None else ub[:k]
             np.subtract(gb, mb, out=mo)  # m + (1 - b1)(g - m), PyTorch's lerp
             mo *= c1
             mo += mb
@@ -447,17 +472,25 @@ def _adam_leaf(
             t += scaled_eps
             np.multiply(mo, scaled_coef, out=uo)
             uo /= t
-            if pf is not None and param_coef != 0.0:
+            if decoupled and pf is not None:
                 np.multiply(pf[start:stop], param_coef, out=t)
                 uo += t
+            if ub is not None and pf is not None:  # the fused step: p + u, as apply_updates
+                np.add(pf[start:stop], uo, out=u_out[start:stop])
 
     _buffers.parallel_ranges(n, block, work)
-    return (
-        u_out.reshape(shape),
-        m_out.reshape(shape),
-        v_out.reshape(shape),
-        None if vm_out is None else vm_out.reshape(shape),
-    )
+    return _reshaped(shape, u_out, m_out, v_out, vm_out)
+
+
+def _fusable(param: Any, shape: tuple[int, ...], dtype: np.dtype[Any]) -> bool:
+    """Whether ``param + u`` can be written by the fused kernel with apply_updates' exact result."""
+    return isinstance(param, np.ndarray) and param.dtype == dtype and param.shape == shape
+
+
+def _reshaped(
+    shape: tuple[int, ...], u: np.ndarray, m: np.ndarray, v: np.ndarray, vm: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    return u.reshape(shape), m.reshape(shape), v.reshape(shape), None if vm is None else vm.reshape(shape)
 
 
 def _adam_coefficients(
@@ -495,9 +528,7 @@ def _adam_transformation(
         first_lr = None if lr is None else _lr_at(lr, 0)
         return ScaleByAdamState(0, zeros, _zeros(params), _zeros(params) if amsgrad else None, first_lr)
 
-    def update(
-        grads: Tree, state: ScaleByAdamState, params: Tree = None, **extra: Any
-    ) -> tuple[Tree, ScaleByAdamState]:
+    def run(grads: Tree, state: ScaleByAdamState, params: Tree, apply: bool) -> tuple[Tree, ScaleByAdamState]:
         count = state.step + 1
         eta = 1.0 if lr is None else _lr_at(lr, state.step)
         coef, root_scale = _adam_coefficients(count, b1, b2, 1.0 if lr is None else -eta, eps_placement)
@@ -508,7 +539,8 @@ def _adam_transformation(
                 param_coef = -eta * weight_decay
             else:
                 grad_coef = weight_decay
-        leaves_p = params if (params is not None and weight_decay != 0.0) else tree_map(lambda _: None, grads)
+        use_params = params is not None and (apply or weight_decay != 0.0)
+        leaves_p = params if use_params else tree_map(lambda _: None, grads)
         nu_max = state.nu_max if amsgrad else tree_map(lambda _: None, grads)
         results = tree_map(
             lambda g, m, v, vm, p: _adam_leaf(
@@ -524,6 +556,7 @@ def _adam_transformation(
                 param=p,
                 param_coef=param_coef,
                 grad_param_coef=grad_coef,
+                apply=apply,
             ),
             grads,
             state.mu,
@@ -535,7 +568,18 @@ def _adam_transformation(
         used_lr = None if lr is None else eta
         return pick[0], ScaleByAdamState(count, pick[1], pick[2], pick[3] if amsgrad else None, used_lr)
 
-    return GradientTransformation(init, update)
+    def update(
+        grads: Tree, state: ScaleByAdamState, params: Tree = None, **extra: Any
+    ) -> tuple[Tree, ScaleByAdamState]:
+        return run(grads, state, params, apply=False)
+
+    def step(
+        grads: Tree, state: ScaleByAdamState, params: Tree, **extra: Any
+    ) -> tuple[Tree, ScaleByAdamState]:
+        # the update and apply_updates in one pass (lr is fused in, so the update is final)
+        return run(grads, state, _need_params(where, params), apply=True)
+
+    return GradientTransformation(init, update, None if lr is None else step)
 
 
 def _check_betas(where: str, b1: Any, b2: Any) -> tuple[float, float]:
@@ -629,7 +673,12 @@ def decoupled_weight_decay(weight_decay: float, lr: LearningRate) -> GradientTra
 
 def scale_by_learning_rate(lr: LearningRate) -> GradientTransformation:
     r"""Final step: :math:`u = -\eta_t\, d` with :math:`\eta_t` = ``lr`` (a float, or a schedule
-    evaluated at the number of completed updates)."""
+    evaluated at the number of completed updates).
+
+    Its fused ``step`` writes :math:`\theta - \eta_t d` directly (large leaves in cache-sized
+    blocks, without the updates array), so every chain that ends with it -- ``sgd``, ``adagrad``,
+    ``rmsprop`` and their aliases -- steps in fewer passes through :func:`~losslab.optim.step`.
+    """
     lr = _check_lr("scale_by_learning_rate", lr)
 
     def update(
@@ -638,7 +687,38 @@ def scale_by_learning_rate(lr: LearningRate) -> GradientTransformation:
         eta = _lr_at(lr, state.step)
         return tree_map(lambda g: -eta * _as_float(g), grads), ScaleByLearningRateState(state.step + 1, eta)
 
-    return GradientTransformation(lambda params: ScaleByLearningRateState(0, _lr_at(lr, 0)), update)
+    def step(
+        grads: Tree, state: ScaleByLearningRateState, params: Tree, **extra: Any
+    ) -> tuple[Tree, ScaleByLearningRateState]:
+        params = _need_params("scale_by_learning_rate", params)
+        eta = _lr_at(lr, state.step)
+        new = tree_map(lambda p, g: _scaled_add_leaf(p, g, -eta), params, grads)
+        return new, ScaleByLearningRateState(state.step + 1, eta)
+
+    return GradientTransformation(lambda params: ScaleByLearningRateState(0, _lr_at(lr, 0)), update, step)
+
+
+def _scaled_add_leaf(p: Any, g: Any, factor: float) -> Any:
+    """``apply_updates``' leaf of ``p`` and ``factor * g``, large leaves without the updates array."""
+    g = _as_float(g)
+    if not (isinstance(p, np.ndarray) and p.dtype == g.dtype and p.shape == g.shape) or (
+        p.size < _buffers.POOL_MIN_SIZE
+    ):
+        return _add_leaf(p, factor * g)
+    pf = np.ascontiguousarray(p).reshape(-1)
+    gf = np.ascontiguousarray(g).reshape(-1)
+    n = pf.size
+    out = _buffers.empty(n, p.dtype)
+
+    def work(lo: int, hi: int) -> None:
+        tmp = np.empty(_BLOCK, p.dtype)
+        for start in range(lo, hi, _BLOCK):
+            stop = min(start + _BLOCK, hi)
+            t = np.multiply(gf[start:stop], factor, out=tmp[: stop - start])
+            np.add(pf[start:stop], t, out=out[start:stop])
+
+    _buffers.parallel_ranges(n, _BLOCK, work)
+    return out.reshape(p.shape)
 
 
 # ----------------------------------------------------------------------------- clipping

@@ -23,7 +23,8 @@ import numpy.typing as npt
 from losslab._core.validation import check_int
 from losslab.losses._spec import Loss
 from losslab.models._base import Model
-from losslab.optim.base import GradientTransformation, apply_updates
+from losslab.optim.base import GradientTransformation
+from losslab.optim.base import step as optimizer_step
 from losslab.train import metrics as _metrics
 from losslab.train.callbacks import Callback, TrainingRun
 from losslab.train.history import History
@@ -143,11 +144,11 @@ def fit(
                 if not (math.isfinite(v) and math.isfinite(gnorm)):
                     _diverged(history, run, epoch, step, v, gnorm)
                     break
+                # update + apply_updates, fused into one pass where the optimizer has a fused step
                 if pass_value:
-                    updates, state = optimizer.update(grads, state, params, value=v)
+                    params, state = optimizer_step(optimizer, grads, state, params, value=v)
                 else:
-                    updates, state = optimizer.update(grads, state, params)
-                params = apply_updates(params, updates)
+                    params, state = optimizer_step(optimizer, grads, state, params)
                 lr = lr_path.read(state)
                 log_loss.append(v)
                 log_gnorm.append(gnorm)

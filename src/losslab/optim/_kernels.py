@@ -1,0 +1,51 @@
+"""Numba kernels of the fused optimizer steps; imported by :mod:`losslab.optim._compiled` only when
+Numba is installed. Compiled on first use and cached next to this file (``cache=True``).
+
+No fast-math: every operation is IEEE-rounded in the arrays' dtype, in the order of the NumPy
+path, so results are bitwise equal to it. ``error_model="numpy"``: a zero denominator gives
+inf/NaN as in NumPy (Python's model would raise ZeroDivisionError), and it lets the loops vectorize.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
+def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
+    # The operations of transforms._adam_leaf (apply=True), element by element, in the same order.
+    for i in range(lo, hi):
+        pi = p[i]
+        gi = g[i]
+        if gpc != 0:  # coupled weight decay: p * wd + g
+            gi = pi * gpc + gi
+        mi = m[i]
+        mn = (gi - mi) * c1 + mi  # PyTorch's lerp
+        vn = v[i] * b2 + (gi * gi) * c2
+        m_out[i] = mn
+        v_out[i] = vn
+        src = vn
+        if ams:  # np.maximum(v_max, v), NaN propagating
+            vmi = vm[i]
+            src = vmi if (vmi >= vn or vmi != vmi) else vn
+            vm_out[i] = src
+        u = (mn * sc) / (np.sqrt(src) + se)
+        if pc != 0:  # decoupled weight decay: + p * (-lr wd)
+            u = u + pi * pc
+        p_out[i] = pi + u
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def adam_serial(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
+    _adam_range(0, p.size, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams)
+
+
+@numba.njit(parallel=True, nogil=True, cache=True, error_model="numpy")
+def adam_parallel(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams, chunks):
+    n = p.size
+    size = (n + chunks - 1) // chunks
+    for c in numba.prange(chunks):
+        lo = c * size
+        hi = min(lo + size, n)
+        _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams)
