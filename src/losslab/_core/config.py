@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from losslab._core.validation import check_bool
+
 __all__ = ["Config", "config", "get_config"]
 
 
@@ -52,8 +54,8 @@ class config:  # noqa: N801 - used like a function: ``ll.config(validate=False)`
             not isinstance(changes["block_size"], int) or changes["block_size"] < 256
         ):
             raise ValueError(f"config: block_size must be an int >= 256, got {changes['block_size']!r}")
-        if "validate" in changes and not isinstance(changes["validate"], bool):
-            raise TypeError(f"config: validate must be a bool, got {changes['validate']!r}")
+        if "validate" in changes:
+            check_bool("config", "validate", changes["validate"])
         self._previous = _current
         _current = replace(_current, **changes)
 

@@ -6,13 +6,23 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 __all__ = [
+    "check_bool",
     "check_choice",
     "check_in_range",
     "check_int",
     "check_number",
     "check_positive",
 ]
+
+
+def check_bool(where: str, name: str, value: Any) -> bool:
+    """A plain boolean flag: ``True``/``False`` (NumPy booleans too); 0/1 and strings refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be True or False, got {name}={value!r}")
+    return bool(value)
 
 
 def check_number(where: str, name: str, value: Any) -> float:

@@ -123,3 +123,8 @@ def _device(x: Any) -> Any:
     from array_api_compat import device
 
     return device(x)
+
+
+def reduce_like_torch(x: Any, reduction: str) -> Any:
+    """``x.mean()``, ``x.sum()`` or ``x`` for ``reduction`` "mean", "sum", "none" (torch references)."""
+    return x.mean() if reduction == "mean" else x.sum() if reduction == "sum" else x

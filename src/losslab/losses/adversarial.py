@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from losslab._core.arrays import as_floats
-from losslab._core.validation import check_number, check_positive
-from losslab.losses._numerics import sigmoid, softplus
+from losslab._core.validation import check_bool, check_number, check_positive
+from losslab.losses._numerics import reduce_like_torch, sigmoid, softplus
 from losslab.losses._spec import Loss, Param, PointwiseLoss, Terms, register
 
 __all__ = [
@@ -48,10 +48,6 @@ _REAL_FAKE = ("real_logits", "fake_logits")
 def _bce_logits(torch, logits, target_value, reduction):
     target = torch.full_like(logits, target_value)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction=reduction)
-
-
-def _reduce_torch(x, reduction):
-    return x.mean() if reduction == "mean" else x.sum() if reduction == "sum" else x
 
 
 # --------------------------------------------------------------------------- minimax GAN
@@ -96,7 +92,7 @@ gan_generator = register(
         task="adversarial",
         inputs=("fake_logits",),
         differentiable=("fake_logits",),
-        params={"saturating": Param(False, lambda w, n, v: bool(v), "minimize log(1 - D(G(z)))")},
+        params={"saturating": Param(False, check_bool, "minimize log(1 - D(G(z)))")},
         value=_gan_generator_value,
         grads=_gan_generator_grad,
         test_params=({"saturating": False}, {"saturating": True}),
@@ -196,7 +192,7 @@ wgan_critic = register(
         value=lambda xp, r, f: f - r,
         grads=lambda xp, r, f: (-xp.ones_like(r), xp.ones_like(f)),
         nonnegative=False,
-        torch_fn=lambda torch, r, f, *, reduction: _reduce_torch(f - r, reduction),
+        torch_fn=lambda torch, r, f, *, reduction: reduce_like_torch(f - r, reduction),
         info=dict(
             summary="WGAN critic loss: E[D(G(z))] - E[D(x)], the negated Kantorovich-Rubinstein estimate.",
             formula=r"\ell = D(G(z)) - D(x)",
@@ -219,7 +215,7 @@ wgan_generator = register(
         value=lambda xp, f: -f,
         grads=lambda xp, f: (-xp.ones_like(f),),
         nonnegative=False,
-        torch_fn=lambda torch, f, *, reduction: _reduce_torch(-f, reduction),
+        torch_fn=lambda torch, f, *, reduction: reduce_like_torch(-f, reduction),
         info=dict(
             summary="WGAN (and hinge GAN) generator loss: -E[D(G(z))].",
             formula=r"\ell = -D(G(z))",
@@ -244,7 +240,7 @@ hinge_discriminator = register(
         value=lambda xp, r, f: xp.maximum(1.0 - r, xp.zeros_like(r)) + xp.maximum(1.0 + f, xp.zeros_like(f)),
         grads=lambda xp, r, f: (-xp.astype(r < 1.0, r.dtype), xp.astype(f > -1.0, f.dtype)),
         perfect=lambda rng: (rng.uniform(1.5, 3.0, (4, 3)), rng.uniform(-3.0, -1.5, (4, 3))),
-        torch_fn=lambda torch, r, f, *, reduction: _reduce_torch(
+        torch_fn=lambda torch, r, f, *, reduction: reduce_like_torch(
             torch.relu(1 - r) + torch.relu(1 + f), reduction
         ),
         info=dict(
@@ -270,7 +266,7 @@ hinge_generator = register(
         value=lambda xp, f: -f,
         grads=lambda xp, f: (-xp.ones_like(f),),
         nonnegative=False,
-        torch_fn=lambda torch, f, *, reduction: _reduce_torch(-f, reduction),
+        torch_fn=lambda torch, f, *, reduction: reduce_like_torch(-f, reduction),
         info=dict(
             summary="Hinge GAN generator loss: -E[D(G(z))] (the same objective as the WGAN generator).",
             formula=r"\ell = -D(G(z))",
@@ -326,7 +322,7 @@ gradient_penalty = register(
         params={
             "target": Param(1.0, lambda w, n, v: check_positive(w, n, v, strict=False), "target norm"),
             "weight": Param(10.0, lambda w, n, v: check_positive(w, n, v, strict=False), "lambda"),
-            "one_sided": Param(False, lambda w, n, v: bool(v), "penalize only norms above the target"),
+            "one_sided": Param(False, check_bool, "penalize only norms above the target"),
         },
         prepare=_penalty_prepare,
         forward=_penalty_forward,
@@ -339,7 +335,7 @@ gradient_penalty = register(
             {"target": 0.5, "weight": 1.0},
             {"target": 1.5, "weight": 10.0, "one_sided": True},
         ),
-        torch_fn=lambda torch, g, *, reduction, target, weight, one_sided: _reduce_torch(
+        torch_fn=lambda torch, g, *, reduction, target, weight, one_sided: reduce_like_torch(
             weight
             * (
                 (torch.linalg.vector_norm(g.reshape(g.shape[0], -1), dim=1) - target).clamp(min=0)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from losslab._core.arrays import is_numpy_namespace
-from losslab._core.validation import check_choice, check_in_range, check_int, check_positive
+from losslab._core.validation import check_bool, check_choice, check_in_range, check_int, check_positive
 from losslab.losses._numerics import (
     as_like,
     clamped_log,
@@ -35,6 +35,7 @@ from losslab.losses._numerics import (
     log_softmax,
     logsumexp,
     one_hot,
+    reduce_like_torch,
     relu,
     sigmoid,
     take_labels,
@@ -68,12 +69,6 @@ N_SAMPLES, N_CLASSES = 5, 4
 
 
 # --------------------------------------------------------------------------- parameter checks
-
-
-def _check_bool(where: str, name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: {name} must be True or False, got {name}={value!r}")
-    return bool(value)
 
 
 def _check_smoothing(where: str, name: str, value: Any) -> float:
@@ -125,7 +120,7 @@ def _check_ignore_index(where: str, name: str, value: Any) -> Any:
     return None if value is None else check_int(where, name, value)
 
 
-FROM_LOGITS = Param(False, _check_bool, "y_pred holds logits (True) or probabilities (False)")
+FROM_LOGITS = Param(False, check_bool, "y_pred holds logits (True) or probabilities (False)")
 LABEL_SMOOTHING = Param(0.0, _check_smoothing, "mix the targets with the uniform distribution")
 CLASS_WEIGHT = Param(None, _check_class_weight, "one weight per class (PyTorch's weight)")
 
@@ -359,11 +354,7 @@ def _bce_torch(torch, p, t, *, reduction, from_logits=False, pos_weight=None, la
         return F.binary_cross_entropy(p, t, reduction=reduction)
     # BCELoss has no pos_weight: its clamped formula with the positive term weighted.
     loss = -(w * t * torch.clamp(torch.log(p), min=-100) + (1 - t) * torch.clamp(torch.log1p(-p), min=-100))
-    return _torch_reduce(loss, reduction)
-
-
-def _torch_reduce(loss, reduction):
-    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
+    return reduce_like_torch(loss, reduction)
 
 
 binary_cross_entropy = register(
@@ -479,7 +470,7 @@ def _binary_focal_torch(torch, p, t, *, reduction, gamma=2.0, alpha=0.25, from_l
     loss = ce * ((1 - p_t) ** gamma)
     if alpha is not None:
         loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
-    return _torch_reduce(loss, reduction)
+    return reduce_like_torch(loss, reduction)
 
 
 binary_focal = register(
@@ -557,7 +548,7 @@ def _signed_sample(rng: np.random.Generator, **_: Any) -> tuple[Any, Any]:
 def _hinge_torch(power):
     def fn(torch, s, y, *, reduction):
         y = torch.where(y == 0, -torch.ones_like(y), y)
-        return _torch_reduce(torch.clamp(1 - y * s, min=0) ** power, reduction)
+        return reduce_like_torch(torch.clamp(1 - y * s, min=0) ** power, reduction)
 
     return fn
 
@@ -645,7 +636,7 @@ smoothed_hinge = register(
         sample=_signed_sample,
         perfect=_signed_perfect,
         grad_bound=lambda: 1.0,
-        torch_fn=lambda torch, s, y, *, reduction: _torch_reduce(
+        torch_fn=lambda torch, s, y, *, reduction: reduce_like_torch(
             torch.where(y * s <= 0, 0.5 - y * s, 0.5 * torch.clamp(1 - y * s, min=0) ** 2), reduction
         ),
         info=dict(
@@ -734,7 +725,7 @@ def _cce_torch(torch, p, t, *, reduction, from_logits=False, label_smoothing=0.0
     # cross_entropy's probability-target formula, on log(y_pred) instead of log_softmax.
     t = t * (1 - label_smoothing) + label_smoothing / p.shape[-1]
     loss = -((t if w is None else t * w) * torch.clamp(torch.log(p), min=-100)).sum(-1)
-    return _torch_reduce(loss, reduction)
+    return reduce_like_torch(loss, reduction)
 
 
 categorical_cross_entropy = register(
@@ -989,7 +980,7 @@ def _categorical_focal_torch(torch, p, t, *, reduction, gamma=2.0, alpha=None, f
     q = torch.softmax(p, -1) if from_logits else p
     logq = torch.log_softmax(p, -1) if from_logits else torch.clamp(torch.log(p), min=-100)
     a = t if alpha is None else t * torch.as_tensor(alpha, dtype=p.dtype)
-    return _torch_reduce(-(a * (1 - q) ** gamma * logq).sum(-1), reduction)
+    return reduce_like_torch(-(a * (1 - q) ** gamma * logq).sum(-1), reduction)
 
 
 categorical_focal = register(
@@ -1080,7 +1071,7 @@ def _multiclass_hinge_torch(torch, s, t, *, reduction, margin=1.0, variant="west
     hot = torch.nn.functional.one_hot(t, s.shape[-1]).bool()
     s_y = s.gather(-1, t[:, None])
     d = torch.where(hot, torch.full_like(s, -math.inf), s - s_y + margin)
-    return _torch_reduce(torch.clamp(d.max(-1).values, min=0), reduction)
+    return reduce_like_torch(torch.clamp(d.max(-1).values, min=0), reduction)
 
 
 multiclass_hinge = register(
@@ -1216,7 +1207,7 @@ def _js_vg(xp, y_pred, y_true, need_grad=True):
 def _js_torch(torch, p, t, *, reduction):
     m = 0.5 * (p + t)
     js = 0.5 * (torch.special.xlogy(p, p) + torch.special.xlogy(t, t)) - torch.special.xlogy(m, m)
-    return _torch_reduce(js.sum(-1), reduction)
+    return reduce_like_torch(js.sum(-1), reduction)
 
 
 js_divergence = register(

@@ -16,7 +16,7 @@ import numpy as np
 
 from losslab._core.arrays import as_floats, as_int
 from losslab._core.validation import check_choice, check_in_range, check_number, check_positive
-from losslab.losses._numerics import logsumexp
+from losslab.losses._numerics import log_softmax, reduce_like_torch
 from losslab.losses._spec import (
     NONNEGATIVE,
     Loss,
@@ -40,10 +40,6 @@ __all__ = [
     "uncertainty_weighting",
     "weighted_sum",
 ]
-
-
-def _reduce_torch(x: Any, reduction: str) -> Any:
-    return x.mean() if reduction == "mean" else x.sum() if reduction == "sum" else x
 
 
 # --------------------------------------------------------------------------- weighted sum
@@ -142,7 +138,7 @@ uncertainty_weighting = register(
         value=lambda xp, loss, s: 0.5 * xp.exp(-s) * loss + 0.5 * s,
         grads=lambda xp, loss, s: (0.5 * xp.exp(-s), 0.5 - 0.5 * xp.exp(-s) * loss),
         nonnegative=False,
-        torch_fn=lambda torch, loss, s, *, reduction: _reduce_torch(
+        torch_fn=lambda torch, loss, s, *, reduction: reduce_like_torch(
             0.5 * torch.exp(-s) * loss + 0.5 * s, reduction
         ),
         info=dict(
@@ -253,10 +249,6 @@ self_paced = register(
 # --------------------------------------------------------------------------- distillation
 
 
-def _log_softmax(xp: ModuleType, z: Any) -> Any:
-    return z - logsumexp(xp, z, axis=-1)
-
-
 def _distillation_prepare(xp, student_logits, teacher_logits, labels, **params):
     student, teacher = as_floats(
         xp, "distillation", student_logits=student_logits, teacher_logits=teacher_logits
@@ -283,9 +275,9 @@ def _distillation_forward(xp, student, teacher, labels, *, need_grad, alpha, tem
     one_hot = xp.astype(
         xp.reshape(labels, (-1, 1)) == xp.reshape(xp.arange(n_classes), (1, -1)), student.dtype
     )
-    log_p = _log_softmax(xp, student)
-    log_p_t = _log_softmax(xp, student / t)
-    log_q_t = _log_softmax(xp, teacher / t)
+    log_p = log_softmax(xp, student)
+    log_p_t = log_softmax(xp, student / t)
+    log_q_t = log_softmax(xp, teacher / t)
     q_t = xp.exp(log_q_t)
     hard = -xp.sum(one_hot * log_p, axis=-1)
     soft = xp.sum(q_t * (log_q_t - log_p_t), axis=-1)
@@ -310,7 +302,7 @@ def _distillation_torch(torch, s, t, y, *, reduction, alpha, temperature):
     soft = f.kl_div(
         f.log_softmax(s / temperature, dim=-1), f.softmax(t / temperature, dim=-1), reduction="none"
     ).sum(-1)
-    return _reduce_torch(alpha * hard + (1 - alpha) * temperature**2 * soft, reduction)
+    return reduce_like_torch(alpha * hard + (1 - alpha) * temperature**2 * soft, reduction)
 
 
 distillation = register(
@@ -393,8 +385,8 @@ def _consistency_kl_prepare(xp, logits, target_logits, **params):
 
 
 def _consistency_kl_forward(xp, logits, target_logits, *, need_grad):
-    log_p = _log_softmax(xp, logits)
-    log_q = _log_softmax(xp, target_logits)
+    log_p = log_softmax(xp, logits)
+    log_q = log_softmax(xp, target_logits)
     q = xp.exp(log_q)
     kl = xp.sum(q * (log_q - log_p), axis=-1)
     if not need_grad:
@@ -419,7 +411,7 @@ consistency_kl = register(
         forward=_consistency_kl_forward,
         sample=lambda rng: (rng.normal(size=(5, 4)), rng.normal(size=(5, 4))),
         perfect=lambda rng: (lambda v: (v, v + 3.0))(rng.normal(size=(5, 4))),
-        torch_fn=lambda torch, a, b, *, reduction: _reduce_torch(
+        torch_fn=lambda torch, a, b, *, reduction: reduce_like_torch(
             torch.nn.functional.kl_div(
                 torch.log_softmax(a, -1), torch.log_softmax(b, -1), reduction="none", log_target=True
             ).sum(-1),
@@ -479,7 +471,7 @@ temporal_consistency = register(
         forward=_temporal_forward,
         sample=lambda rng: (rng.normal(size=(5, 3)),),
         perfect=lambda rng: (np.repeat(rng.normal(size=(1, 3)), 5, axis=0),),
-        torch_fn=lambda torch, f, *, reduction: _reduce_torch(
+        torch_fn=lambda torch, f, *, reduction: reduce_like_torch(
             ((f[1:] - f[:-1]) ** 2).reshape(f.shape[0] - 1, -1).sum(1), reduction
         ),
         info=dict(
@@ -554,7 +546,7 @@ spatial_consistency = register(
         forward=_spatial_forward,
         sample=lambda rng: (rng.normal(size=(6, 2)), grid_neighbors(2, 3)),
         perfect=lambda rng: (np.repeat(rng.normal(size=(1, 2)), 6, axis=0), grid_neighbors(3, 2)),
-        torch_fn=lambda torch, f, p, *, reduction: _reduce_torch(
+        torch_fn=lambda torch, f, p, *, reduction: reduce_like_torch(
             ((f[p[:, 0]] - f[p[:, 1]]) ** 2).reshape(p.shape[0], -1).sum(1), reduction
         ),
         info=dict(

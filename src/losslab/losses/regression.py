@@ -30,7 +30,7 @@ import numpy as np
 
 from losslab._core.arrays import as_float, is_numpy_namespace, result_float_dtype
 from losslab._core.config import get_config
-from losslab._core.validation import check_in_range, check_positive
+from losslab._core.validation import check_bool, check_in_range, check_positive
 from losslab.losses._spec import (
     NONNEGATIVE,
     POSITIVE,
@@ -66,13 +66,6 @@ def _same(rng: np.random.Generator, **_: Any) -> tuple[np.ndarray, np.ndarray]:
     """Perfect prediction: y_pred == y_true."""
     y = rng.normal(size=(4, 3))
     return y.copy(), y
-
-
-def _check_bool(where: str, name: str, value: Any) -> bool:
-    """A plain boolean flag (``True``/``False``; 0/1 and strings refused)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: {name} must be True or False, got {name}={value!r}")
-    return bool(value)
 
 
 def _side_weight(xp: ModuleType, r: Any, under_weight: float, over_weight: float) -> Any:
@@ -622,8 +615,8 @@ poisson_nll = register(
         "poisson_nll",
         task="regression",
         params={
-            "log_input": Param(True, _check_bool, "y_pred is the log-rate (True) or the rate (False)"),
-            "full": Param(False, _check_bool, "add the Stirling term of log(y!) where y > 1"),
+            "log_input": Param(True, check_bool, "y_pred is the log-rate (True) or the rate (False)"),
+            "full": Param(False, check_bool, "add the Stirling term of log(y!) where y > 1"),
             "eps": Param(1e-8, check_positive, "added to the rate inside the log when log_input=False"),
         },
         value=_poisson_value,
@@ -752,7 +745,7 @@ gaussian_nll = register(
         "gaussian_nll",
         task="regression",
         params={
-            "full": Param(False, _check_bool, "add the constant log(2 pi)/2"),
+            "full": Param(False, check_bool, "add the constant log(2 pi)/2"),
             "eps": Param(1e-6, check_positive, "var is clamped below at eps"),
         },
         inputs=("y_pred", "y_true", "var"),

@@ -24,6 +24,7 @@ from typing import Any
 
 from losslab._core.tree import tree_flatten, tree_unflatten
 from losslab._core.validation import check_positive
+from losslab.losses._numerics import reduce_like_torch
 from losslab.losses._spec import Param, PointwiseLoss, Reduction, register
 
 __all__ = ["elastic_net", "l1_regularizer", "l2_regularizer"]
@@ -86,7 +87,7 @@ l1_regularizer = register(
         perfect=lambda rng, strength: (rng.normal(size=(4, 3)) * 0.0,),
         grad_bound=lambda strength: strength,
         test_params=({"strength": 0.01}, {"strength": 1.0}),
-        torch_fn=lambda torch, w, *, reduction, strength: _torch_reduce(strength * w.abs(), reduction),
+        torch_fn=lambda torch, w, *, reduction, strength: reduce_like_torch(strength * w.abs(), reduction),
         info=dict(
             summary="L1 (lasso) penalty strength * sum |w|: drives weights to exactly zero.",
             formula=r"R(w) = \lambda_1 \sum_i |w_i|",
@@ -113,7 +114,9 @@ l2_regularizer = register(
         grads=lambda xp, w, strength: (strength * w,),
         perfect=lambda rng, strength: (rng.normal(size=(4, 3)) * 0.0,),
         test_params=({"strength": 0.01}, {"strength": 1.0}),
-        torch_fn=lambda torch, w, *, reduction, strength: _torch_reduce(0.5 * strength * w * w, reduction),
+        torch_fn=lambda torch, w, *, reduction, strength: reduce_like_torch(
+            0.5 * strength * w * w, reduction
+        ),
         info=dict(
             summary="L2 (ridge, weight decay) penalty strength/2 * sum w^2.",
             formula=r"R(w) = \tfrac{\lambda_2}{2} \sum_i w_i^2",
@@ -142,7 +145,7 @@ elastic_net = register(
         grads=lambda xp, w, l1_strength, l2_strength: (l1_strength * xp.sign(w) + l2_strength * w,),
         perfect=lambda rng, l1_strength, l2_strength: (rng.normal(size=(4, 3)) * 0.0,),
         test_params=({"l1_strength": 0.01, "l2_strength": 0.01}, {"l1_strength": 0.5, "l2_strength": 2.0}),
-        torch_fn=lambda torch, w, *, reduction, l1_strength, l2_strength: _torch_reduce(
+        torch_fn=lambda torch, w, *, reduction, l1_strength, l2_strength: reduce_like_torch(
             l1_strength * w.abs() + 0.5 * l2_strength * w * w, reduction
         ),
         info=dict(
@@ -166,7 +169,3 @@ elastic_net = register(
 #: Short names for use on parameter trees: ``ll.losses.regularizers.l2(params, strength=1e-4)``.
 l1 = l1_regularizer
 l2 = l2_regularizer
-
-
-def _torch_reduce(x: Any, reduction: str) -> Any:
-    return x.mean() if reduction == "mean" else x.sum() if reduction == "sum" else x

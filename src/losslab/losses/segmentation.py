@@ -40,7 +40,7 @@ import numpy as np
 
 from losslab._core.arrays import array_namespace, as_float, is_numpy_namespace, result_float_dtype
 from losslab._core.config import get_config
-from losslab._core.validation import check_int, check_positive
+from losslab._core.validation import check_bool, check_int, check_positive
 from losslab.losses._spec import (
     PROBABILITY,
     REAL,
@@ -64,12 +64,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _check_bool(where: str, name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: {name} must be True or False, got {name}={value!r}")
-    return bool(value)
 
 
 def _nonneg(where: str, name: str, value: Any) -> float:
@@ -220,7 +214,7 @@ def _mask_perfect(rng: np.random.Generator, **_: Any) -> tuple[np.ndarray, np.nd
 
 
 _SMOOTH = Param(1.0, _nonneg, "additive smoothing in numerator and denominator (>= 0)")
-_PER_SAMPLE = Param(True, _check_bool, "overlap per sample (True) or pooled over the batch (False)")
+_PER_SAMPLE = Param(True, check_bool, "overlap per sample (True) or pooled over the batch (False)")
 _OVERLAP_DOMAINS = dict(
     y_pred="probabilities in [0, 1], shape (batch, ...)", y_true="(soft) masks in [0, 1], same shape"
 )

@@ -37,6 +37,7 @@ from losslab._core.arrays import (
 )
 from losslab._core.config import get_config
 from losslab._core.validation import (
+    check_bool,
     check_choice,
     check_in_range,
     check_int,
@@ -86,12 +87,6 @@ WEN = "Wen, Zhang, Li, Qiao (2016), A Discriminative Feature Learning Approach f
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _check_bool(where: str, name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: {name} must be True or False, got {name}={value!r}")
-    return bool(value)
 
 
 def _check_nonnegative(where: str, name: str, value: Any) -> float:
@@ -493,7 +488,7 @@ triplet_margin = register(
             "margin": Param(1.0, _check_nonnegative, "required gap between d(a, n) and d(a, p)"),
             "p": Param(2.0, _check_p, "degree of the pairwise distance norm"),
             "eps": Param(1e-6, _check_nonnegative, "added to each difference before the norm (PyTorch)"),
-            "swap": Param(False, _check_bool, "use min(d(a, n), d(p, n)) as the negative distance"),
+            "swap": Param(False, check_bool, "use min(d(a, n), d(p, n)) as the negative distance"),
         },
         prepare=_triplet_prepare,
         forward=_triplet_forward,
@@ -881,7 +876,7 @@ def mine_triplets(
     where = "mine_triplets"
     check_choice(where, "strategy", strategy, STRATEGIES)
     check_choice(where, "distance", distance, DISTANCES)
-    _check_bool(where, "normalize", normalize)
+    check_bool(where, "normalize", normalize)
     margin = _check_mining_margin(where, margin)
     x, y = _mining_inputs(embeddings, labels, where)
     if normalize:
@@ -1022,7 +1017,7 @@ batch_triplet = register(
             ),
             "margin": Param(1.0, _check_nonnegative, "required gap between d(a, n) and d(a, p)"),
             "distance": Param("euclidean", lambda w, n, v: check_choice(w, n, v, DISTANCES), "distance"),
-            "normalize": Param(False, _check_bool, "L2-normalize the embeddings first"),
+            "normalize": Param(False, check_bool, "L2-normalize the embeddings first"),
             "seed": Param(None, _check_seed, "seed of the random strategy"),
         },
         prepare=_batch_triplet_prepare,
@@ -1403,7 +1398,7 @@ arcface = register(
                 lambda w, n, v: check_in_range(w, n, v, 0.0, math.pi / 2),
                 "additive angular margin (radians)",
             ),
-            "easy_margin": Param(False, _check_bool, "apply the margin only where cos(theta) > 0"),
+            "easy_margin": Param(False, check_bool, "apply the margin only where cos(theta) > 0"),
         },
         prepare=lambda xp, embeddings, weights, labels, **_: _margin_softmax_prepare(
             xp, embeddings, weights, labels, "arcface"

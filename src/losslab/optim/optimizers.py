@@ -22,7 +22,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from losslab._core.validation import check_in_range, check_positive
+from losslab._core.validation import check_bool, check_in_range, check_positive
 from losslab.optim.base import GradientTransformation, chain
 from losslab.optim.transforms import (
     LearningRate,
@@ -36,12 +36,6 @@ from losslab.optim.transforms import (
 )
 
 __all__ = ["adagrad", "adam", "adamw", "gd", "get", "momentum", "names", "nesterov", "rmsprop", "sgd"]
-
-
-def _check_bool(where: str, name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{where}: {name} must be a bool, got {name}={value!r}")
-    return value
 
 
 def _check_betas(where: str, betas: Any) -> tuple[float, float]:
@@ -75,7 +69,7 @@ def sgd(
     lr = _check_lr(where, lr)
     momentum = check_in_range(where, "momentum", momentum, 0.0, 1.0)
     dampening = check_in_range(where, "dampening", dampening, 0.0, 1.0)
-    nesterov = _check_bool(where, "nesterov", nesterov)
+    nesterov = check_bool(where, "nesterov", nesterov)
     weight_decay = check_positive(where, "weight_decay", weight_decay, strict=False)
     if nesterov and (momentum <= 0.0 or dampening != 0.0):
         raise ValueError(
@@ -164,7 +158,7 @@ def rmsprop(
     eps = check_positive(where, "eps", eps, strict=False)
     weight_decay = check_positive(where, "weight_decay", weight_decay, strict=False)
     momentum = check_in_range(where, "momentum", momentum, 0.0, 1.0)
-    centered = _check_bool(where, "centered", centered)
+    centered = check_bool(where, "centered", centered)
     parts = [add_decayed_weights(weight_decay)] if weight_decay else []
     parts.append(scale_by_rms(alpha=alpha, eps=eps, centered=centered))
     if momentum:
@@ -225,7 +219,7 @@ def _adam_preset(
     b1, b2 = _check_betas(where, betas)
     eps = check_positive(where, "eps", eps, strict=False)
     weight_decay = check_positive(where, "weight_decay", weight_decay, strict=False)
-    amsgrad = _check_bool(where, "amsgrad", amsgrad)
+    amsgrad = check_bool(where, "amsgrad", amsgrad)
     return _adam_transformation(
         where,
         b1=b1,
