@@ -29,16 +29,17 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from losslab._core.compiled import available, disabled
+from losslab._core.compiled import numba as _numba
+
 __all__ = ["available", "disabled", "evaluate", "evaluate_aux"]
 
-_state: dict[str, Any] = {"checked": False, "numba": None, "off": False}
 _drivers: dict[tuple[Callable[..., Any], bool], Callable[..., Any]] = {}
 _failed: set[tuple[Any, ...]] = set()
 _block_drivers: dict[tuple[Callable[..., Any], int, bool], Callable[..., Any]] = {}
@@ -46,37 +47,11 @@ _executor: dict[int, ThreadPoolExecutor] = {}
 AUX_CHUNK_BLOCKS = 8  # blocks per chunk a thread takes at a time in the aux pass
 
 
-def available() -> bool:
-    """Whether the compiled path is in use (Numba importable and not switched off)."""
-    if _state["off"] or os.environ.get("LOSSLAB_NO_COMPILED"):
-        return False
-    if not _state["checked"]:
-        _state["checked"] = True
-        try:
-            import numba
-
-            _state["numba"] = numba
-        except ImportError:  # pragma: no cover - depends on the environment
-            _state["numba"] = None
-    return _state["numba"] is not None
-
-
-@contextmanager
-def disabled() -> Iterator[None]:
-    """Evaluate with the NumPy path only (for comparisons and tests)."""
-    previous = _state["off"]
-    _state["off"] = True
-    try:
-        yield
-    finally:
-        _state["off"] = previous
-
-
 def _driver(element: Callable[..., Any], with_grad: bool) -> Callable[..., Any]:
     key = (element, with_grad)
     if key in _drivers:
         return _drivers[key]
-    numba = _state["numba"]
+    numba = _numba()
     # Re-association lets the sums vectorize; NaN and infinity semantics are kept (no nnan/ninf),
     # so non-finite inputs still show up in the flag and the results.
     flags = {"reassoc"}
@@ -138,7 +113,7 @@ def evaluate(
     compiled for these arguments (the caller then uses NumPy). NaN never enters the min/max (the
     flag catches it).
     """
-    numba = _state["numba"]
+    numba = _numba()
     chunks = 8 * numba.get_num_threads()
     key = (element, out is not None, p.dtype.str, tuple(type(v) for v in params))
     if key in _failed:
@@ -178,7 +153,7 @@ def _block_driver(element: Callable[..., Any], n_aux: int, with_grad: bool) -> C
     key = (element, n_aux, with_grad)
     if key in _block_drivers:
         return _block_drivers[key]
-    numba = _state["numba"]
+    numba = _numba()
     elem = numba.njit(element)
 
     if n_aux == 1:
@@ -234,7 +209,7 @@ def _block_driver(element: Callable[..., Any], n_aux: int, with_grad: bool) -> C
 
 
 def _threads() -> int:
-    return max(1, min(int(_state["numba"].get_num_threads()), os.cpu_count() or 1))
+    return max(1, min(int(_numba().get_num_threads()), os.cpu_count() or 1))
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
@@ -264,7 +239,7 @@ def evaluate_aux(
     key = (element, n_aux, out is not None, p.dtype.str, tuple(type(v) for v in params))
     if key in _failed:
         return None
-    numba = _state["numba"]
+    numba = _numba()
     run = _block_driver(element, n_aux, out is not None)
     chunk = AUX_CHUNK_BLOCKS * block
     n_chunks = -(-n // chunk)

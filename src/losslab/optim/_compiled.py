@@ -17,50 +17,24 @@ compiled kernels off.
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from losslab._core.compiled import available, disabled
+from losslab._core.compiled import numba as _numba
 
 __all__ = ["adam_step", "available", "disabled"]
 
 # Leaves at least this long run on all of Numba's threads; shorter ones on the calling thread.
 PARALLEL_MIN_SIZE = 1 << 17
 
-_state: dict[str, Any] = {"checked": False, "numba": None, "off": False}
 _kernels: dict[str, Callable[..., Any]] = {}
 # One threaded kernel at a time: Numba's fallback "workqueue" threading layer aborts the process
 # on concurrent launches from several Python threads, so a second caller runs serially instead.
 _parallel_lock = threading.Lock()
-
-
-def available() -> bool:
-    """Whether the compiled kernels are in use (Numba importable and not switched off)."""
-    if _state["off"] or os.environ.get("LOSSLAB_NO_COMPILED"):
-        return False
-    if not _state["checked"]:
-        _state["checked"] = True
-        try:
-            import numba
-
-            _state["numba"] = numba
-        except ImportError:  # pragma: no cover - depends on the environment
-            _state["numba"] = None
-    return _state["numba"] is not None
-
-
-@contextmanager
-def disabled() -> Iterator[None]:
-    """Step with the NumPy path only (for comparisons and tests)."""
-    previous = _state["off"]
-    _state["off"] = True
-    try:
-        yield
-    finally:
-        _state["off"] = previous
 
 
 def adam_step(
@@ -86,7 +60,7 @@ def adam_step(
     :math:`\hat v = \max(v_{max}, v')` (``vm`` given) or :math:`v'`,
     :math:`\theta' = \theta + (s\,m')/(\sqrt{\hat v} + e) + c_p\theta`.
     """
-    numba = _state["numba"]
+    numba = _numba()
     if not _kernels:
         from losslab.optim import _kernels as kernels  # imports Numba; compiled (or loaded) once
 
