@@ -253,3 +253,4 @@ def test_declaration_is_complete(loss, params):
     assert getattr(ll.losses, loss.name) is loss
     for alias in info.aliases:
         assert ll.losses.get(alias) is loss
+        assert getattr(ll.losses, alias) is loss

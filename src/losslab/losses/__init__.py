@@ -5,6 +5,8 @@
 1.875
 >>> ll.losses.get("l2") is ll.losses.mse
 True
+>>> ll.losses.bce is ll.losses.binary_cross_entropy
+True
 """
 
 from losslab.losses import (
@@ -63,3 +65,15 @@ __all__ = [
     *similarity.__all__,
     *weights.__all__,
 ]
+
+
+def _alias_attributes() -> None:
+    """``ll.losses.bce`` and friends: every alias is also an attribute (``get`` resolves them too)."""
+    namespace = globals()
+    for name in names():
+        loss = get(name)
+        for alias in loss.info.aliases:
+            namespace.setdefault(alias, loss)
+
+
+_alias_attributes()
