@@ -8,7 +8,10 @@ averages over the elements, as ``torch.nn.BCEWithLogitsLoss`` and the papers' ex
 The WGAN-GP penalty needs the critic's gradient with respect to its input at points between real
 and fake samples: :func:`interpolates` draws them and :func:`wgan_gp_critic` assembles the whole
 critic objective for any critic that gives its input gradient and the matching vector-Jacobian
-products (the :class:`Critic` protocol).
+products (the :class:`Critic` protocol). Every losslab model with one output implements the protocol
+(``ll.models.MLP([d, 64, 1], activation="tanh")`` can be passed as ``critic`` directly, or through
+``ll.models.as_critic(model)``, whose ``apply`` returns ``(batch,)`` scores); any other critic is
+given with its gradient functions as a class with the four methods.
 """
 
 from __future__ import annotations
@@ -393,6 +396,10 @@ class Critic(Protocol):
     like ``x``. ``input_grad_vjp(params, x, cot)``: gradient with respect to ``params`` of
     ``sum_i <cot_i, dD/dx(x_i)>`` (a mixed second derivative). Parameter gradients are trees shaped
     like ``params``.
+
+    Implemented by every losslab model with one output (:meth:`losslab.models.Model.input_grad`,
+    :meth:`~losslab.models.Model.input_grad_vjp`, :meth:`~losslab.models.Model.params_vjp`, by manual
+    double backprop through its layers); ``ll.models.as_critic(model)`` adds ``(batch,)`` scores.
     """
 
     def apply(self, params: Any, x: Any) -> Any: ...
@@ -421,7 +428,8 @@ def wgan_gp_critic(
        D(\\hat x)\\rVert - 1)^2}
 
     with ``x_hat`` from :func:`interpolates` (Gulrajani et al. 2017, Algorithm 1). Returns
-    ``(value, param_grads)``.
+    ``(value, param_grads)``. ``critic`` is any :class:`Critic`, e.g. a losslab model with one
+    output or ``ll.models.as_critic(model)``.
     """
     from losslab._core.tree import tree_map
 

@@ -2,7 +2,8 @@
 
 A model holds no state: ``params = model.init(rng)`` is a dict of arrays,
 ``model.apply(params, X)`` the output and ``model.value_and_grad(params, X, y, loss=...)`` the
-loss and its gradients, computed layer by layer from ``loss.grad``.
+loss and its gradients, computed layer by layer from ``loss.grad``. A model with one output is also
+a WGAN-GP critic (``input_grad``, ``input_grad_vjp``, ``params_vjp``; :func:`as_critic`).
 
 >>> import numpy as np, losslab as ll
 >>> model = ll.models.Linear(2)
@@ -13,7 +14,18 @@ loss and its gradients, computed layer by layer from ``loss.grad``.
 
 from losslab.models import activations, init
 from losslab.models._base import Model
+from losslab.models.critic import ModelCritic, as_critic
 from losslab.models.linear import Linear, Logistic, Softmax
 from losslab.models.mlp import MLP
 
-__all__ = ["MLP", "Linear", "Logistic", "Model", "Softmax", "activations", "init"]
+__all__ = [
+    "MLP",
+    "Linear",
+    "Logistic",
+    "Model",
+    "ModelCritic",
+    "Softmax",
+    "activations",
+    "as_critic",
+    "init",
+]

@@ -256,6 +256,171 @@ class Model:
         """The gradients only (see :meth:`value_and_grad`)."""
         return self.value_and_grad(params, X, y, loss, **kwargs)[1]
 
+    # -- critic interface: scores, input gradients, double backprop ------------------------------
+
+    def critic_scores(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+        """The scalar output as scores of shape ``(n,)`` (``apply(params, X)[:, 0]``); needs ``n_out == 1``."""
+        self._check_scalar_output("critic_scores")
+        return self.apply(params, X)[:, 0]
+
+    def params_vjp(self, params: Mapping[str, Any], X: npt.ArrayLike, cot: npt.ArrayLike) -> Params:
+        r"""Gradient with respect to the parameters of :math:`\sum_i \langle c_i, \hat y(x_i)\rangle`.
+
+        The vector-Jacobian product of the output :math:`\hat y = g(z_L)` with the cotangent
+        :math:`c` = ``cot`` of shape ``(n, n_out)`` (or ``(n,)`` when ``n_out == 1``): backprop (see
+        the module docstring) started from :math:`\delta_L = g'(z_L) \odot c`. It is
+        ``value_and_grad``'s gradient for a loss whose ``grad`` is ``cot``, and the ``params_vjp``
+        of the WGAN-GP :class:`~losslab.losses.Critic` protocol.
+        """
+        P, Xa = self.check_params(params), self.check_X(X)
+        c = self._check_cot(cot, (Xa.shape[0], self.n_out), self._dtype(P, Xa), "params_vjp")
+        z, cache = self._forward(P, Xa, keep=True)
+        out = self.output_activation
+        return self._backward(P, cache, out.backward(z, out.forward(z), c))
+
+    def input_grad(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+        r"""The gradient :math:`\nabla_x D(x_i)` of the scalar output per sample, shaped like ``X``.
+
+        Backprop down to the input, with :math:`u_l = \partial D/\partial z_l` and
+        :math:`a_l = \partial D/\partial h_l` (:math:`h_0 = x`):
+
+        .. math::
+
+            u_L = g'(z_L), \quad a_{l-1} = u_l W_l^\top + [\text{skip}_l]\, a_l, \quad
+            u_{l-1} = f'(z_{l-1}) \odot a_{l-1}, \qquad \nabla_x D = a_0.
+
+        Needs one output (``n_out == 1``) and an element-wise output activation; the
+        ``input_grad`` of the :class:`~losslab.losses.Critic` protocol (WGAN-GP).
+        """
+        self._check_scalar_output("input_grad")
+        P, Xa = self.check_params(params), self.check_X(X)
+        z, cache = self._forward(P, Xa, keep=True)
+        out, act = self.output_activation, self.activation
+        assert out.derivative is not None and act.derivative is not None  # checked above / in __init__
+        u = out.derivative(z, out.forward(z))
+        last = len(self.keys) - 1
+        dh: Any = None
+        for l in range(last, -1, -1):
+            _, z_l, a_l = cache[l]
+            if l < last:
+                u = act.derivative(z_l, a_l) * dh
+            dh_prev = u @ P[self.keys[l][0]].T
+            if self.skips[l]:
+                dh_prev += dh
+            dh = dh_prev
+        return np.asarray(dh).reshape(np.shape(X))
+
+    def input_grad_vjp(self, params: Mapping[str, Any], X: npt.ArrayLike, cot: npt.ArrayLike) -> Params:
+        r"""Gradient with respect to the parameters of :math:`S = \sum_i \langle c_i, \nabla_x D(x_i)\rangle`.
+
+        The mixed second derivative :math:`\partial^2 D / \partial\theta\,\partial x` contracted with
+        :math:`c` = ``cot`` (shaped like ``X``): what the WGAN-GP penalty needs to reach the critic's
+        parameters ("double backprop"). :math:`S` is the directional derivative of :math:`D` along
+        :math:`c`, so it is computed by a forward tangent pass (forward mode in :math:`x`) and then
+        reverse mode through both passes. Tangents, with :math:`\dot h_0 = c`:
+
+        .. math::
+
+            \dot z_l = \dot h_{l-1} W_l, \quad
+            \dot h_l = f'(z_l) \odot \dot z_l + [\text{skip}_l]\, \dot h_{l-1}, \quad
+            S = \textstyle\sum_i g'(z_L)_i\, \dot z_{L,i}.
+
+        Adjoints (:math:`\bar v = \partial S/\partial v`), from
+        :math:`\bar{\dot z}_L = g'(z_L)` and :math:`\bar z_L = g''(z_L) \odot \dot z_L`, down the layers:
+
+        .. math::
+
+            \frac{\partial S}{\partial W_l} = h_{l-1}^\top \bar z_l + \dot h_{l-1}^\top \bar{\dot z}_l,
+            \quad \frac{\partial S}{\partial b_l} = \mathbf 1^\top \bar z_l,
+
+            \bar h_{l-1} = \bar z_l W_l^\top + [\text{skip}_l]\,\bar h_l, \quad
+            \bar{\dot h}_{l-1} = \bar{\dot z}_l W_l^\top + [\text{skip}_l]\,\bar{\dot h}_l,
+
+            \bar z_{l-1} = f'(z_{l-1}) \odot \bar h_{l-1} + f''(z_{l-1}) \odot \dot z_{l-1} \odot
+            \bar{\dot h}_{l-1}, \quad \bar{\dot z}_{l-1} = f'(z_{l-1}) \odot \bar{\dot h}_{l-1}.
+
+        (:math:`\bar{\dot z}_l` is the :math:`u_l` of :meth:`input_grad`.) ``relu``/``leaky_relu``
+        have :math:`f'' = 0`, as PyTorch's double backward takes them. Equals
+        ``torch.autograd.grad((c * grad_x).sum(), params)`` with ``grad_x`` from
+        ``torch.autograd.grad(D.sum(), x, create_graph=True)``.
+        """
+        self._check_scalar_output("input_grad_vjp")
+        P, Xa = self.check_params(params), self.check_X(X)
+        c = self._check_cot(cot, np.shape(X), self._dtype(P, Xa), "input_grad_vjp").reshape(Xa.shape)
+        z, cache = self._forward(P, Xa, keep=True)
+        out, act = self.output_activation, self.activation
+        assert out.derivative is not None and out.second_derivative is not None
+        assert act.derivative is not None and act.second_derivative is not None
+        last = len(self.keys) - 1
+        # Tangent pass: h_dot_in[l] is the tangent of layer l's input, z_dot[l] of its pre-activation.
+        h_dot_in: list[np.ndarray] = []
+        z_dot: list[np.ndarray] = []
+        slopes: list[np.ndarray] = []  # f'(z_l) of the hidden layers
+        h_dot = c
+        for l in range(last + 1):
+            h_dot_in.append(h_dot)
+            z_dot.append(h_dot @ P[self.keys[l][0]])
+            if l == last:
+                break
+            _, z_l, a_l = cache[l]
+            slopes.append(act.derivative(z_l, a_l))
+            h_next = slopes[l] * z_dot[l]
+            h_dot = h_next + h_dot if self.skips[l] else h_next
+        # Reverse pass through the primal and the tangent pass.
+        a_out = out.forward(z)
+        zd_bar = out.derivative(z, a_out)
+        z_bar = out.second_derivative(z, a_out) * z_dot[last]
+        grads: dict[str, np.ndarray] = {}
+        h_bar: Any = None
+        hd_bar: Any = None
+        for l in range(last, -1, -1):
+            wk, bk = self.keys[l]
+            h_prev, z_l, a_l = cache[l]
+            if l < last:
+                z_bar = slopes[l] * h_bar + act.second_derivative(z_l, a_l) * z_dot[l] * hd_bar
+                zd_bar = slopes[l] * hd_bar
+            grads[wk] = h_prev.T @ z_bar + h_dot_in[l].T @ zd_bar
+            grads[bk] = z_bar.sum(axis=0)
+            if l > 0:
+                h_bar_prev = z_bar @ P[wk].T
+                hd_bar_prev = zd_bar @ P[wk].T
+                if self.skips[l]:
+                    h_bar_prev += h_bar
+                    hd_bar_prev += hd_bar
+                h_bar, hd_bar = h_bar_prev, hd_bar_prev
+        return {k: grads[k] for pair in self.keys for k in pair}
+
+    def _check_scalar_output(self, what: str) -> None:
+        if self.n_out != 1:
+            raise ValueError(
+                f"{self.name}: {what} needs a model with one output (n_out == 1), got n_out={self.n_out}; "
+                "the input gradient of a multi-output model is a Jacobian, not a gradient"
+            )
+        if self.output_activation.derivative is None:
+            raise ValueError(
+                f"{self.name}: {what} needs an element-wise output activation, "
+                f"got output_activation={self.output_activation.name!r}"
+            )
+
+    @staticmethod
+    def _dtype(params: Params, X: np.ndarray) -> Any:
+        return np.result_type(X, *params.values())
+
+    def _check_cot(self, cot: Any, shape: tuple[int, ...], dtype: Any, what: str) -> np.ndarray:
+        """``cot`` as a finite float array of ``shape`` (``(n, 1)`` and ``(n,)`` are interchangeable)."""
+        arr = as_float(np, cot, "cot", f"{self.name}.{what}", dtype=dtype)
+        if arr.shape != tuple(shape):
+            n = shape[0]
+            if len(shape) == 2 and shape[1] == 1 and arr.shape == (n,):
+                arr = arr[:, None]
+            elif len(shape) == 1 and arr.shape == (n, 1):
+                arr = arr[:, 0]
+            else:
+                raise ValueError(f"{self.name}.{what}: cot must have shape {tuple(shape)}, got {arr.shape}")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{self.name}.{what}: cot contains NaN or infinite values")
+        return arr
+
     # -- machinery -------------------------------------------------------------------------------
 
     def _resolve_loss(self, loss: str | Loss | None) -> Loss:

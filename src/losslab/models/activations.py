@@ -4,16 +4,26 @@ Each activation maps pre-activations ``z`` to ``a = f(z)``; ``backward(z, a, da)
 ``dz = da * f'(z)`` (the vector-Jacobian product; for ``softmax`` the full Jacobian over the last
 axis, :math:`dz = a \odot (da - \langle da, a\rangle)`).
 
-========== ======================================== =============================================
-name       :math:`f(z)`                             :math:`f'(z)`
-========== ======================================== =============================================
-sigmoid    :math:`\sigma(z) = 1/(1+e^{-z})`         :math:`\sigma(z)(1-\sigma(z))`
-tanh       :math:`\tanh z`                          :math:`1-\tanh^2 z`
-relu       :math:`\max(z, 0)`                       :math:`[z>0]` (0 at the kink, as PyTorch)
-leaky_relu :math:`z` if :math:`z>0` else :math:`0.01z`  1 if :math:`z>0` else 0.01 (PyTorch's default slope)
-linear     :math:`z`                                1
-softmax    :math:`e^{z_k}/\sum_j e^{z_j}`           :math:`a_k(\delta_{kj}-a_j)`
-========== ======================================== =============================================
+The element-wise activations also give ``derivative(z, a) -> f'(z)`` and
+``second_derivative(z, a) -> f''(z)`` (both read whichever of ``z`` and ``a = f(z)`` is cheaper).
+They drive the input gradient of a model and its mixed second derivative (double backprop, as
+the WGAN-GP penalty needs); ``softmax`` is not element-wise and has neither (``None``).
+
+========== ===================================== ================================ ===========================
+name       :math:`f(z)`                          :math:`f'(z)`                    :math:`f''(z)`
+========== ===================================== ================================ ===========================
+sigmoid    :math:`\sigma(z) = 1/(1+e^{-z})`      :math:`\sigma(1-\sigma)`          :math:`\sigma(1-\sigma)(1-2\sigma)`
+tanh       :math:`\tanh z`                       :math:`1-\tanh^2 z`              :math:`-2\tanh z\,(1-\tanh^2 z)`
+relu       :math:`\max(z, 0)`                    :math:`[z>0]` (0 at the kink)    0 (almost everywhere)
+leaky_relu :math:`z` if :math:`z>0` else         1 if :math:`z>0` else 0.01       0 (almost everywhere)
+           :math:`0.01z` (PyTorch's slope)
+linear     :math:`z`                             1                                0
+softmax    :math:`e^{z_k}/\sum_j e^{z_j}`        :math:`a_k(\delta_{kj}-a_j)`     --
+========== ===================================== ================================ ===========================
+
+The kinks follow PyTorch: ``relu``'s derivative is 0 at :math:`z = 0`, ``leaky_relu``'s is the
+slope 0.01 there, and both second derivatives are 0 everywhere (what ``torch.autograd`` returns on
+double backward).
 """
 
 from __future__ import annotations
@@ -32,11 +42,15 @@ LEAKY_SLOPE = 0.01
 
 
 class Activation(NamedTuple):
-    """``forward(z) -> a`` and ``backward(z, a, da) -> dz``."""
+    """``forward(z) -> a``, ``backward(z, a, da) -> dz`` and, element-wise ones, ``f'`` and ``f''``."""
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    #: ``derivative(z, a) -> f'(z)`` element-wise; ``None`` for ``softmax``.
+    derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    #: ``second_derivative(z, a) -> f''(z)`` element-wise; ``None`` for ``softmax``.
+    second_derivative: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -45,6 +59,39 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 def _sigmoid_back(z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
     return da * a * (1.0 - a)
+
+
+def _sigmoid_d1(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return a * (1.0 - a)
+
+
+def _sigmoid_d2(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return a * (1.0 - a) * (1.0 - 2.0 * a)
+
+
+def _tanh_d1(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return 1.0 - a * a
+
+
+def _tanh_d2(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return -2.0 * a * (1.0 - a * a)
+
+
+def _relu_d1(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    # a > 0 exactly where z > 0 (and reads the same when z was overwritten by a in place).
+    return (a > 0).astype(a.dtype)
+
+
+def _leaky_d1(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
+
+
+def _ones(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.ones_like(z)
+
+
+def _zeros(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.zeros_like(z)
 
 
 def _tanh_back(z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
@@ -85,11 +132,11 @@ def _softmax_back(z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_back),
-    "tanh": Activation("tanh", np.tanh, _tanh_back),
-    "relu": Activation("relu", _relu, _relu_back),
-    "leaky_relu": Activation("leaky_relu", _leaky, _leaky_back),
-    "linear": Activation("linear", _identity, _identity_back),
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_back, _sigmoid_d1, _sigmoid_d2),
+    "tanh": Activation("tanh", np.tanh, _tanh_back, _tanh_d1, _tanh_d2),
+    "relu": Activation("relu", _relu, _relu_back, _relu_d1, _zeros),
+    "leaky_relu": Activation("leaky_relu", _leaky, _leaky_back, _leaky_d1, _zeros),
+    "linear": Activation("linear", _identity, _identity_back, _ones, _zeros),
     "softmax": Activation("softmax", _softmax, _softmax_back),
 }
 
