@@ -644,6 +644,7 @@ class ElementwiseLoss(Loss):
         aux: Callable[..., None] | None = None,
         n_aux: int = 1,
         args: Callable[..., tuple[Any, ...] | None] | None = None,
+        pre: Callable[[Any], Any] | None = None,
     ) -> Callable[[Any], Any]:
         """Attach a scalar element formula to a block kernel, for the optional compiled path.
 
@@ -656,7 +657,10 @@ class ElementwiseLoss(Loss):
         then reads them after ``y_true_i``: ``element(y_pred_i, y_true_i, a_i, ..., *params)``.
         ``args(dtype, **params)`` (optional) maps the input dtype and the resolved parameters to the
         element's parameter tuple, or to ``None`` where the element does not cover them (the NumPy
-        kernel runs).
+        kernel runs). ``pre(y_pred_i) -> a_i`` (optional, with ``aux``): a scalar map the compiled
+        pass applies itself; the first auxiliary array then arrives holding ``pre(y_pred)`` and
+        ``aux(*outs)`` completes the arrays in place (e.g. ``pre``: ``-|x|``; ``aux``: ``exp`` of
+        it in place, then ``log1p``), which saves NumPy passes and calls per block.
         """
 
         def attach(kernel: Any) -> Any:
@@ -664,6 +668,7 @@ class ElementwiseLoss(Loss):
             kernel.element_aux = aux
             kernel.element_n_aux = n_aux
             kernel.element_args = args
+            kernel.element_pre = pre
             return kernel
 
         return attach
@@ -710,17 +715,30 @@ class ElementwiseLoss(Loss):
             args_fn = getattr(self.kernel, "element_args", None)
             args = tuple(params.values()) if args_fn is None else args_fn(yp.dtype, **params)
             aux = getattr(self.kernel, "element_aux", None)
+            dp, dt = self.y_pred_domain, self.y_true_domain
+            limits = _compiled.bounds(
+                dp.low, dp.high, dt.low, dt.high, (dp.open_low, dp.open_high), (dt.open_low, dt.open_high)
+            )
             if args is None:
                 compiled = None
             elif aux is None:
-                compiled = _compiled.evaluate(element, yp, yt, out, scale, args)
+                compiled = _compiled.evaluate(element, yp, yt, out, scale, args, limits)
             else:
                 n_aux = getattr(self.kernel, "element_n_aux", 1)
-                compiled = _compiled.evaluate_aux(element, aux, n_aux, yp, yt, out, scale, args, block)
+                pre = getattr(self.kernel, "element_pre", None)
+                compiled = _compiled.evaluate_aux(
+                    element, aux, n_aux, yp, yt, out, scale, args, limits, block, pre
+                )
         if compiled is not None:
-            total, lo_p, hi_p, lo_t, hi_t, finite = compiled
+            total, in_range = compiled
             if validate:
-                self._check_blocked(y_pred, y_true, (lo_p, hi_p, finite), (lo_t, hi_t, finite))
+                if not in_range:
+                    # NaN, an infinity or a value out of range somewhere: the full checks raise the
+                    # direct path's error (y_pred first).
+                    self._validate(np, y_pred, y_true)
+                for domain, x, label in ((dp, y_pred, "y_pred"), (dt, y_true, "y_true")):
+                    if domain.values is not None:
+                        domain.check(np, x, label, self.name)
         else:
             total, stats_p, stats_t = self._blocked(yp, yt, w, out, scale, params, block, validate)
             if validate:
