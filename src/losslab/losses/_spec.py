@@ -130,20 +130,46 @@ class Domain:
         if below or above:
             bad = lo if below else hi
             raise ValueError(f"{where}: {name} must hold {self.description}, got a value {bad!r}")
-        if self.values is not None:
-            allowed = (
-                xp.zeros(x.shape, dtype=xp.bool) if not is_numpy_namespace(xp) else np.zeros(x.shape, bool)
-            )
-            for v in self.values:
-                allowed = allowed | (x == v)
-            if not bool(xp.all(allowed)):
-                raise ValueError(f"{where}: {name} must hold {self.description}")
+        if self.values is not None and not self.holds_values(xp, x):
+            raise ValueError(f"{where}: {name} must hold {self.description}")
+
+    def holds_values(self, xp: ModuleType, x: Any) -> bool:
+        """Whether every entry of ``x`` is one of ``values`` (NaN never is).
+
+        NumPy arrays are checked a cache-sized block at a time into reused masks (one pass over
+        ``x``); other namespaces compare the whole array once per allowed value.
+        """
+        values = self.values or ()
+        if is_numpy_namespace(xp) and isinstance(x, np.ndarray):
+            flat = x.reshape(-1)
+            block = min(flat.size, _VALUES_BLOCK)
+            masks = (np.empty(block, bool), np.empty(block, bool))
+            return all(_holds_values(flat[i : i + block], values, masks) for i in range(0, flat.size, block))
+        allowed = xp.zeros(x.shape, dtype=xp.bool)
+        for v in values:
+            allowed = allowed | (x == v)
+        return bool(xp.all(allowed))
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """Random valid values for tests."""
         if self.values is not None:
             return rng.choice(np.asarray(self.values, dtype=np.float64), size=shape)
         return rng.uniform(self.sample_low, self.sample_high, size=shape)
+
+
+_VALUES_BLOCK = 1 << 14
+
+
+def _holds_values(x: np.ndarray, values: Sequence[float], masks: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether every entry of the 1-D block ``x`` is one of ``values``, with reused boolean masks."""
+    if not values:
+        return False
+    m, m2 = masks[0][: x.size], masks[1][: x.size]
+    np.equal(x, values[0], out=m)
+    for v in values[1:]:
+        np.equal(x, v, out=m2)
+        np.logical_or(m, m2, out=m)
+    return bool(m.all())
 
 
 REAL = Domain()
@@ -445,13 +471,23 @@ def _probe(a: np.ndarray, b: np.ndarray) -> float:
     Block-sized operands are split into pieces OpenBLAS keeps on the calling thread: waking its
     threads for every cache block costs more than the product (and far more on a busy machine).
     """
+    n = a.size
     with np.errstate(over="ignore", invalid="ignore"):
-        if a.size <= _BLAS_SERIAL:
+        if n <= _BLAS_SERIAL:
             return float(np.dot(a, b))
-        return sum(
-            float(np.dot(a[i : i + _BLAS_SERIAL], b[i : i + _BLAS_SERIAL]))
-            for i in range(0, a.size, _BLAS_SERIAL)
-        )
+        if n <= 2 * _BLAS_SERIAL:  # the default block: two halves, no generator
+            h = n // 2
+            return float(np.dot(a[:h], b[:h])) + float(np.dot(a[h:], b[h:]))
+        total = 0.0
+        for i in range(0, n, _BLAS_SERIAL):
+            total += float(np.dot(a[i : i + _BLAS_SERIAL], b[i : i + _BLAS_SERIAL]))
+        return total
+
+
+def _member_stats(domain: Domain, members: bool) -> tuple[float, float, bool]:
+    """Block statistics of a domain of listed values: its bounds when every entry was allowed,
+    else a not-finite flag that sends the caller to the full check (and its error message)."""
+    return (domain.low, domain.high, True) if members else (math.nan, math.nan, False)
 
 
 def _all_finite(x: np.ndarray) -> bool:
@@ -770,8 +806,14 @@ class ElementwiseLoss(Loss):
         kernel = self.kernel if (w is None and self.transform_y_true is None) else None
         real_p = validate and self.y_pred_domain.unbounded
         real_t = validate and self.y_true_domain.unbounded
-        range_p = validate and not real_p
-        range_t = validate and not real_t
+        # A domain of listed values is checked by membership, block by block (NaN, infinities and
+        # out-of-range entries are never members); any other bounded domain by its min/max.
+        values_p = self.y_pred_domain.values if validate else None
+        values_t = self.y_true_domain.values if validate else None
+        range_p = validate and not real_p and values_p is None
+        range_t = validate and not real_t and values_t is None
+        masks = (np.empty(block, bool), np.empty(block, bool)) if values_p or values_t else None
+        members_p = members_t = True
         total = 0.0
         probe = 0.0
         lo_p = lo_t = math.inf
@@ -789,6 +831,10 @@ class ElementwiseLoss(Loss):
                 lo_p, hi_p = _extend(lo_p, hi_p, p)
             if range_t:
                 lo_t, hi_t = _extend(lo_t, hi_t, t)
+            if values_p is not None and masks is not None and members_p:
+                members_p = _holds_values(p, values_p, masks)
+            if values_t is not None and masks is not None and members_t:
+                members_t = _holds_values(t, values_t, masks)
             o = None if out is None else out[start:stop]
             if kernel is not None:
                 total += kernel(p, t, o, scale, **params)
@@ -803,7 +849,9 @@ class ElementwiseLoss(Loss):
                 d = self.grad_fn(np, p, tt, **params)
                 np.multiply(d, scale if w is None else w[start:stop] * scale, out=o)
         finite = math.isfinite(probe)
-        return total, (lo_p, hi_p, finite), (lo_t, hi_t, finite)
+        stats_p = (lo_p, hi_p, finite) if values_p is None else _member_stats(self.y_pred_domain, members_p)
+        stats_t = (lo_t, hi_t, finite) if values_t is None else _member_stats(self.y_true_domain, members_t)
+        return total, stats_p, stats_t
 
     def _check_blocked(
         self,
@@ -812,13 +860,20 @@ class ElementwiseLoss(Loss):
         stats_p: tuple[float, float, bool],
         stats_t: tuple[float, float, bool],
     ) -> None:
-        """Domain checks from block statistics, in the direct path's order (y_pred first)."""
+        """Domain checks from block statistics, in the direct path's order (y_pred first).
+
+        ``(min, max, finite)`` per input; a domain of listed values gets ``(low, high, True)``
+        when the blocks found every entry allowed (nothing left to check) and ``finite=False``
+        otherwise (the full check then raises the direct path's error).
+        """
         for domain, x, (lo, hi, finite), label in (
             (self.y_pred_domain, y_pred, stats_p, "y_pred"),
             (self.y_true_domain, y_true, stats_t, "y_true"),
         ):
             if not finite:
                 domain.check(np, x, label, self.name)
+            elif domain.values is not None and not math.isnan(lo):
+                continue  # every entry was found among the allowed values, block by block
             elif not domain.unbounded:
                 domain.check_range(lo, hi, x, np, label, self.name)
 
