@@ -835,6 +835,10 @@ class ElementwiseLoss(Loss):
                 members_p = _holds_values(p, values_p, masks)
             if values_t is not None and masks is not None and members_t:
                 members_t = _holds_values(t, values_t, masks)
+            if not (members_p and members_t):
+                # Not a member: the full checks raise the direct path's error now, before any
+                # work on the invalid values (y_pred first, as in the direct path).
+                self._validate(np, yp, yt)
             o = None if out is None else out[start:stop]
             if kernel is not None:
                 total += kernel(p, t, o, scale, **params)
