@@ -1,7 +1,8 @@
 """Shared timing, memory-floor and table helpers for ``benchmarks/run.py``.
 
 Every ``benchmarks/bench_*.py`` module exposes ``run(timer) -> list[dict]``; ``timer`` is
-:func:`median_time`. Each dict has ``case`` (str), ``losslab_s``, ``torch_s`` (or ``None``),
+:func:`median_time`. Where a row compares two timings (validation on vs off, losslab vs PyTorch),
+:func:`median_times` interleaves their repetitions so both see the same machine. Each dict has ``case`` (str), ``losslab_s``, ``torch_s`` (or ``None``),
 ``floor_s`` (or ``None``: the memory floor for that size when the case is memory-bound) and
 ``target`` (str); optional keys: ``baseline_s`` (a reference losslab time, e.g. validation off),
 ``met`` (bool, overrides parsing the target) and ``note`` (str).
@@ -39,6 +40,7 @@ __all__ = [
     "configure",
     "format_table",
     "median_time",
+    "median_times",
     "memory_floor",
     "parse_target",
     "print_table",
@@ -85,6 +87,26 @@ def median_time(fn: Callable[[], Any], repeat: int = 7, warmup: int = 1) -> floa
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def median_times(fns: dict[str, Callable[[], Any]], repeat: int = 7, warmup: int = 1) -> dict[str, float]:
+    """Median wall-clock seconds of each of ``fns``, their repetitions interleaved.
+
+    Each round runs every function once, in turn (the order rotates from round to round), so a
+    slow stretch of a shared machine falls on all of them alike instead of on whichever was timed
+    then: ratios between them (validation on vs off, losslab vs PyTorch) compare like with like.
+    """
+    names = list(fns)
+    for _ in range(warmup):
+        for name in names:
+            fns[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeat):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            start = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def memory_floor(n: int = 10**7) -> float:

@@ -66,9 +66,8 @@ def _elementwise_cases(n: int, rng: np.random.Generator) -> list[tuple[str, Any,
     return cases
 
 
-def _torch_timer(
-    timer: Callable[..., float], loss: Any, params: dict[str, Any], inputs: tuple
-) -> float | None:
+def _torch_fn(loss: Any, params: dict[str, Any], inputs: tuple) -> Callable[[], Any] | None:
+    """PyTorch forward + backward of the declaration's ``torch_fn`` on the same arrays."""
     if torch is None or loss.torch_fn is None:
         return None
     full = loss.resolve_params(params)
@@ -79,7 +78,26 @@ def _torch_timer(
         loss.torch_fn(torch, p, y_true, reduction="mean", **full).backward()
         return p.grad
 
-    return timer(fwd_bwd)
+    return fwd_bwd
+
+
+def _validate_off(fn: Callable[[], Any]) -> Callable[[], Any]:
+    def off() -> Any:
+        with ll.config(validate=False):
+            return fn()
+
+    return off
+
+
+def _times(timer: Callable[..., float], fns: dict[str, Callable[[], Any] | None]) -> dict[str, float | None]:
+    """Times of ``fns`` (``None`` entries stay ``None``), interleaved when ``timer`` is the
+    harness's own :func:`_harness.median_time` (another timer times them one after the other)."""
+    present = {k: f for k, f in fns.items() if f is not None}
+    if timer is _harness.median_time:
+        found: dict[str, float | None] = dict(_harness.median_times(present))
+    else:
+        found = {k: timer(f) for k, f in present.items()}
+    return {k: found.get(k) for k in fns}
 
 
 def _torch_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> Any:
@@ -151,10 +169,12 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
         if not _wanted(case):
             continue
         target = ELEMENTWISE_TARGET if case in TARGETED else ""
+        call = partial(loss.value_and_grad, *inputs, **params)
         try:
-            t_on = timer(partial(loss.value_and_grad, *inputs, **params))
-            with ll.config(validate=False):
-                t_off = timer(partial(loss.value_and_grad, *inputs, **params))
+            call()  # an invalid case raises here, before any timing
+            times = _times(
+                timer, {"on": call, "off": _validate_off(call), "torch": _torch_fn(loss, params, inputs)}
+            )
         except (ValueError, TypeError) as err:
             rows.append(
                 {
@@ -167,18 +187,23 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
                 }
             )
             continue
+        t_on, t_off = times["on"], times["off"]
         rows.append(
             {
                 "case": f"{case} value_and_grad",
                 "losslab_s": t_on,
-                "torch_s": _torch_timer(timer, loss, params, inputs),
+                "torch_s": times["torch"],
                 "floor_s": floor,
                 "target": target,
             }
         )
         if case in TARGETED and _compiled.available():
-            with _compiled.disabled():
-                t_np = timer(partial(loss.value_and_grad, *inputs, **params))
+
+            def numpy_only(call: Callable[[], Any] = call) -> Any:
+                with _compiled.disabled():
+                    return call()
+
+            t_np = timer(numpy_only)
             rows.append(
                 {
                     "case": f"{case} [NumPy blocked only]",
@@ -203,10 +228,10 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
     for case, loss, params, inputs, torch_inputs in _ce_cases(rng):
         if not _wanted(case):
             continue
-        t_on = timer(partial(loss.value_and_grad, *inputs, **params))
-        with ll.config(validate=False):
-            t_off = timer(partial(loss.value_and_grad, *inputs, **params))
-        t_torch = None if torch is None else timer(partial(_torch_cross_entropy, *torch_inputs))
+        call = partial(loss.value_and_grad, *inputs, **params)
+        torch_call = None if torch is None else partial(_torch_cross_entropy, *torch_inputs)
+        times = _times(timer, {"on": call, "off": _validate_off(call), "torch": torch_call})
+        t_on, t_off, t_torch = times["on"], times["off"], times["torch"]
         rows.append(
             {
                 "case": f"{case} value_and_grad",

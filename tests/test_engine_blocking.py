@@ -16,7 +16,7 @@ import losslab as ll
 from loss_cases import all_cases
 from losslab._core import buffers
 from losslab.losses import _compiled
-from losslab.losses._spec import PROBABILITY, REAL, ClassAxisLoss, Domain, ElementwiseLoss
+from losslab.losses._spec import OPEN_PROBABILITY, PROBABILITY, REAL, ClassAxisLoss, Domain, ElementwiseLoss
 
 SMALL_BLOCK = 256  # the smallest block_size config accepts: 4 * 256 elements start blocking
 DIRECT = 1 << 28  # no test array reaches 4 * DIRECT elements: the direct path
@@ -199,6 +199,69 @@ def test_unbounded_domain_finiteness_survives_overflowing_probe():
     with pytest.raises(ValueError, match="y_pred contains infinite values"):
         REAL.check(np, x, "y_pred", "test")
     assert not Domain().check(np, np.arange(3.0), "y_pred", "test")
+
+
+# --------------------------------------------------------------------------- domains of listed values
+
+SIGNED_BAD = [
+    pytest.param(0, 0.5, r"y_true must hold labels -1 or \+1", id="first-entry"),
+    pytest.param(1500, 2.0, r"y_true must hold labels -1 or \+1", id="above-range"),
+    pytest.param(-1, -3.0, r"y_true must hold labels -1 or \+1", id="below-range-last"),
+    pytest.param(700, math.nan, "y_true contains NaN", id="nan"),
+    pytest.param(-1, math.inf, r"y_true must hold labels -1 or \+1", id="inf-last"),
+]
+
+
+@pytest.mark.parametrize("name", ["hinge", "squared_hinge", "smoothed_hinge"])
+@pytest.mark.parametrize(("index", "bad", "message"), SIGNED_BAD)
+def test_values_domain_blocked_check_raises_the_direct_error(name, index, bad, message):
+    # y_true of the hinge family is a domain of listed values {-1, 0, 1}: the blocked path checks
+    # membership block by block, and an entry that is not a member gives the direct path's error.
+    loss = ll.losses.get(name)
+    rng = np.random.default_rng(15)
+    y_pred = rng.normal(size=2051)
+    y_true = rng.choice([-1.0, 0.0, 1.0], size=2051)
+    y_true[index] = bad
+    errors = []
+    for block in (DIRECT, SMALL_BLOCK):
+        with ll.config(block_size=block), pytest.raises(ValueError, match=message) as info:
+            loss.value_and_grad(y_pred, y_true)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and errors[0].startswith(f"{name}: y_true ")
+    # switched off: no check, no error (the formulas meet the infinity)
+    with ll.config(block_size=SMALL_BLOCK, validate=False), np.errstate(invalid="ignore"):
+        loss.value_and_grad(y_pred, y_true)
+
+
+def test_values_domain_blocked_path_accepts_members():
+    rng = np.random.default_rng(16)
+    y_pred = rng.normal(size=3000)
+    y_true = rng.choice([-1.0, 0.0, 1.0], size=3000)
+    with ll.config(block_size=DIRECT):
+        direct = ll.losses.hinge.value_and_grad(y_pred, y_true)
+    with ll.config(block_size=SMALL_BLOCK):
+        blocked = ll.losses.hinge.value_and_grad(y_pred, y_true)
+    assert math.isclose(blocked[0], direct[0], rel_tol=1e-12)
+    np.testing.assert_array_equal(blocked[1], direct[1])
+
+
+def test_domain_holds_values_numpy_and_torch():
+    signed = Domain("labels", -1.0, 1.0, values=(-1.0, 0.0, 1.0))
+    x = np.tile([-1.0, 0.0, 1.0], 20_000)  # several value-check blocks
+    assert signed.holds_values(np, x)
+    assert signed.holds_values(np, x.reshape(600, 100))
+    for bad in (0.5, math.nan, math.inf, 1.0 + 2.0**-52):
+        y = x.copy()
+        y[-1] = bad
+        assert not signed.holds_values(np, y)
+    with pytest.raises(ValueError, match="^t: labels_in must hold labels$"):
+        y = x.copy()
+        y[40_000] = -0.0 + 0.25
+        signed.check(np, y, "labels_in", "t")
+    signed.check(np, np.array([-0.0, 1.0]), "labels_in", "t")  # -0.0 == 0.0 is a member
+    torch = pytest.importorskip("torch")
+    assert signed.holds_values(torch, torch.tensor([-1.0, 0.0, 1.0]))
+    assert not signed.holds_values(torch, torch.tensor([-1.0, 0.5]))
 
 
 # --------------------------------------------------------------------------- class axis
@@ -558,3 +621,100 @@ def test_row_blocked_ce_checks_sample_weight_after_domains():
     logits[0, 0] = math.nan
     with ll.config(block_size=SMALL_BLOCK), pytest.raises(ValueError, match="y_pred contains NaN"):
         loss.value_and_grad(logits, labels, from_logits=True, sample_weight=weight)
+
+
+# --------------------------------------------------------------------------- compiled-pass range counts
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_compiled_bounds_are_closed_and_finite():
+    big = np.finfo(np.float64).max
+    assert _compiled.bounds(-math.inf, math.inf, 0.0, 1.0) == (-big, big, 0.0, 1.0)
+    lo_p, hi_p, lo_t, hi_t = _compiled.bounds(0.0, 1.0, 0.0, math.inf, (True, True), (True, False))
+    assert lo_p == 5e-324 and hi_p == 1.0 - 2.0**-53  # the next doubles inward
+    assert lo_t == 5e-324 and hi_t == big
+    # float32 entries convert to float64 exactly: the smallest positive float32 is inside (0, 1]
+    assert float(np.float32(1e-45)) >= lo_p
+
+
+def _open_probability_square_error() -> ElementwiseLoss:
+    """An unregistered compiled loss whose y_true must lie in the open interval (0, 1)."""
+
+    def element(p, t):
+        r = p - t
+        return r * r, 2.0 * r
+
+    @ElementwiseLoss.compiled(element)
+    def kernel(p, t, out, scale):
+        r = np.subtract(p, t, out=out)
+        value = float(np.dot(r, r))
+        if out is not None:
+            np.multiply(out, 2.0 * scale, out=out)
+        return value
+
+    return ElementwiseLoss(
+        "open_probability_square_error",
+        task="regression",
+        value=lambda xp, p, t: (p - t) ** 2,
+        grad=lambda xp, p, t: 2.0 * (p - t),
+        kernel=kernel,
+        y_true_domain=OPEN_PROBABILITY,
+        info={"formula": r"(\hat y - y)^2", "gradient": r"2(\hat y - y)"},
+    )
+
+
+OPEN_LOSS = _open_probability_square_error()
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(
+    ("which", "index", "bad", "message"),
+    [
+        pytest.param("y_true", -1, 0.0, "y_true must hold probabilities in \\(0, 1\\)", id="open-low"),
+        pytest.param("y_true", 3, 1.0, "y_true must hold probabilities in \\(0, 1\\)", id="open-high"),
+        pytest.param("y_true", 9, math.inf, "y_true must hold probabilities", id="inf-bounded"),
+        pytest.param("y_pred", 1000, -math.inf, "y_pred contains infinite", id="inf-real"),
+        pytest.param("y_pred", 0, math.nan, "y_pred contains NaN", id="nan-first"),
+    ],
+)
+def test_compiled_range_counts_raise_the_direct_error(which, index, bad, message, path):
+    rng = np.random.default_rng(17)
+    inputs = {"y_pred": rng.normal(size=2051), "y_true": rng.uniform(0.1, 0.9, size=2051)}
+    inputs[which][index] = bad
+    errors = []
+    for block, disable in ((DIRECT, True), (SMALL_BLOCK, path == "numpy")):
+        switch = _compiled.disabled() if disable else ll.config()
+        with ll.config(block_size=block), switch, pytest.raises(ValueError, match=message) as info:
+            OPEN_LOSS.value_and_grad(inputs["y_pred"], inputs["y_true"])
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
+    inputs[which][index] = 0.5
+    with ll.config(block_size=SMALL_BLOCK):
+        value = OPEN_LOSS(inputs["y_pred"], inputs["y_true"], reduction="sum")
+    assert math.isclose(value, float(np.sum((inputs["y_pred"] - inputs["y_true"]) ** 2)), rel_tol=1e-12)
+
+
+CHUNK = 8 * SMALL_BLOCK  # blocks per chunk of the aux pass times the block size
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("n", [CHUNK * 3 + 77, CHUNK * 2, 4 * SMALL_BLOCK + 1])
+def test_compiled_bce_across_chunks_equals_numpy_path(n):
+    # -|x| of each block is written by the compiled pass of the block before (or, at the start
+    # of a chunk, by its own call): ragged last blocks and chunk edges must line up.
+    logits, targets = _bce_inputs(n=n, seed=18)
+    with ll.config(block_size=SMALL_BLOCK):
+        compiled = BCE.value_and_grad(logits, targets, from_logits=True, reduction="sum")
+        with _compiled.disabled():
+            numpy_path = BCE.value_and_grad(logits, targets, from_logits=True, reduction="sum")
+    assert math.isclose(compiled[0], numpy_path[0], rel_tol=1e-12)
+    np.testing.assert_array_equal(compiled[1], numpy_path[1])
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("index", [0, SMALL_BLOCK, CHUNK, CHUNK + SMALL_BLOCK - 1, -1])
+def test_compiled_bce_nan_at_block_and_chunk_edges(index):
+    logits, targets = _bce_inputs(n=CHUNK * 2 + 5, seed=19)
+    logits[index] = math.nan
+    with ll.config(block_size=SMALL_BLOCK), pytest.raises(ValueError, match="y_pred contains NaN"):
+        BCE.value_and_grad(logits, targets, from_logits=True)

@@ -7,8 +7,8 @@ performance contract, a loss may declare a scalar element formula
 ``ElementwiseLoss.compiled(element)``; when Numba is installed (``pip install losslab[fast]``)
 the engine compiles (on first use, about a second per loss, dtype and
 gradient/no-gradient variant) one fused, multi-threaded pass that sums the loss, writes the scaled
-gradient and gathers the min/max (and a non-finite flag) of both inputs for validation, all from
-the values already in registers. Without Numba nothing here is imported and the NumPy path
+gradient and counts the entries of either input outside its valid range (NaN and infinities
+included), all from the values already in registers. Without Numba nothing here is imported and the NumPy path
 runs; the environment variable ``LOSSLAB_NO_COMPILED=1`` or :func:`disabled` switches the
 compiled pass off.
 
@@ -22,6 +22,12 @@ cache-sized block, which the compiled element pass then reads while the block is
 
 The compiled pass equals the NumPy path up to the order of floating-point additions in the sum
 (the tests pin it to 1e-12 relative in float64).
+
+Vectorization: the element loops are compiled with NumPy's error model (a division by zero gives
+``inf``/``nan`` as in NumPy instead of raising ``ZeroDivisionError``, whose check per division
+keeps LLVM from vectorizing the loop), and validation counts out-of-range entries with
+comparisons (a min/max reduction does not vectorize without fast-math flags that would also drop
+NaN semantics).
 """
 
 from __future__ import annotations
@@ -42,9 +48,44 @@ __all__ = ["available", "disabled", "evaluate", "evaluate_aux"]
 
 _drivers: dict[tuple[Callable[..., Any], bool], Callable[..., Any]] = {}
 _failed: set[tuple[Any, ...]] = set()
-_block_drivers: dict[tuple[Callable[..., Any], int, bool], Callable[..., Any]] = {}
+_block_drivers: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[..., Any]]] = {}
 _executor: dict[int, ThreadPoolExecutor] = {}
 AUX_CHUNK_BLOCKS = 8  # blocks per chunk a thread takes at a time in the aux pass
+
+#: ``(low_p, high_p, low_t, high_t)``: closed, finite bounds of y_pred and y_true (see :func:`bounds`).
+Bounds = tuple[float, float, float, float]
+
+
+def bounds(
+    low_p: float,
+    high_p: float,
+    low_t: float,
+    high_t: float,
+    open_p: tuple[bool, bool] = (False, False),
+    open_t: tuple[bool, bool] = (False, False),
+) -> Bounds:
+    """Closed, finite range bounds equivalent to a domain's: an entry ``v`` is valid exactly when
+    ``low <= v <= high``.
+
+    Infinite bounds become the largest finite double (infinite entries are then out of range, as
+    the engine's domains require finite values) and an open bound moves to the next double inward
+    (exact for float64 entries, and for float32 entries, which convert to float64 exactly). NaN
+    fails every comparison, so it counts as out of range too.
+    """
+    big = float(np.finfo(np.float64).max)
+
+    def close(low: float, high: float, opened: tuple[bool, bool]) -> tuple[float, float]:
+        lo = max(float(low), -big)
+        hi = min(float(high), big)
+        if opened[0]:
+            lo = math.nextafter(lo, math.inf)
+        if opened[1]:
+            hi = math.nextafter(hi, -math.inf)
+        return lo, hi
+
+    lo_p, hi_p = close(low_p, high_p, open_p)
+    lo_t, hi_t = close(low_t, high_t, open_t)
+    return lo_p, hi_p, lo_t, hi_t
 
 
 def _driver(element: Callable[..., Any], with_grad: bool) -> Callable[..., Any]:
@@ -52,27 +93,23 @@ def _driver(element: Callable[..., Any], with_grad: bool) -> Callable[..., Any]:
     if key in _drivers:
         return _drivers[key]
     numba = _numba()
-    # Re-association lets the sums vectorize; NaN and infinity semantics are kept (no nnan/ninf),
-    # so non-finite inputs still show up in the flag and the results.
+    # Re-association lets the sum vectorize; NaN and infinity semantics are kept (no nnan/ninf).
     flags = {"reassoc"}
-    # The element itself is compiled without fast-math flags (inlined, its operations keep their
-    # own strict semantics): only the driver's sums and min/max may be re-associated.
-    elem = numba.njit(element)
+    # The element itself is compiled without fast-math flags (its operations keep their own
+    # strict semantics): only the driver's sum may be re-associated.
+    elem = numba.njit(element, error_model="numpy")
     prange = numba.prange
 
-    def run(p, t, out, scale, params, chunks):
+    def run(p, t, out, scale, params, limits, chunks):
         n = p.size
         step = (n + chunks - 1) // chunks
-        res = np.empty((chunks, 6))
+        lo_p, hi_p, lo_t, hi_t = limits
+        res = np.zeros((chunks, 2))
         for c in prange(chunks):
             start = c * step
             stop = min(start + step, n)
             total = 0.0
-            bad = 0.0
-            lo_p = np.inf
-            hi_p = -np.inf
-            lo_t = np.inf
-            hi_t = -np.inf
+            outside = 0
             for i in range(start, stop):
                 x = p[i]
                 y = t[i]
@@ -80,20 +117,13 @@ def _driver(element: Callable[..., Any], with_grad: bool) -> Callable[..., Any]:
                 total += value
                 if with_grad:
                     out[i] = slope * scale
-                lo_p = x if x < lo_p else lo_p
-                hi_p = x if x > hi_p else hi_p
-                lo_t = y if y < lo_t else lo_t
-                hi_t = y if y > hi_t else hi_t
-                bad += (x - x) + (y - y)
+                inside = (x >= lo_p) & (x <= hi_p) & (y >= lo_t) & (y <= hi_t)
+                outside += 0 if inside else 1
             res[c, 0] = total
-            res[c, 1] = lo_p
-            res[c, 2] = hi_p
-            res[c, 3] = lo_t
-            res[c, 4] = hi_t
-            res[c, 5] = bad
+            res[c, 1] = outside
         return res
 
-    compiled = numba.njit(parallel=True, nogil=True, fastmath=flags)(run)
+    compiled = numba.njit(parallel=True, nogil=True, fastmath=flags, error_model="numpy")(run)
     _drivers[key] = compiled
     return compiled
 
@@ -105,13 +135,14 @@ def evaluate(
     out: np.ndarray | None,
     scale: float,
     params: tuple[Any, ...],
-) -> tuple[float, float, float, float, float, bool] | None:
+    limits: Bounds,
+) -> tuple[float, bool] | None:
     """One fused pass over flat contiguous float32/float64 ``p``, ``t``.
 
-    Returns ``(loss sum, min p, max p, min t, max t, all finite)`` and writes
-    ``scale * dloss/dp`` into ``out`` when given; ``None`` when the element formula cannot be
-    compiled for these arguments (the caller then uses NumPy). NaN never enters the min/max (the
-    flag catches it).
+    Returns ``(loss sum, valid)`` and writes ``scale * dloss/dp`` into ``out`` when given;
+    ``valid`` is whether every entry lies within ``limits`` (:func:`bounds`: so also finite and
+    not NaN). ``None`` when the element formula cannot be compiled for these arguments (the caller
+    then uses NumPy).
     """
     numba = _numba()
     chunks = 8 * numba.get_num_threads()
@@ -124,88 +155,101 @@ def evaluate(
     previous = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
     try:
-        res = run(p, t, p[:0] if out is None else out, scale, params, chunks)
+        res = run(p, t, p[:0] if out is None else out, scale, params, limits, chunks)
     except numba.core.errors.NumbaError:
         # An element formula Numba cannot type for these arguments: the NumPy path takes over.
         _failed.add(key)
         return None
     finally:
         numba.set_parallel_chunksize(previous)
-    finite = bool(np.isfinite(res[:, 5]).all())
-    return (
-        float(res[:, 0].sum()),
-        float(res[:, 1].min()),
-        float(res[:, 2].max()),
-        float(res[:, 3].min()),
-        float(res[:, 4].max()),
-        finite,
-    )
+    return float(res[:, 0].sum()), not res[:, 1].any()
 
 
-def _block_driver(element: Callable[..., Any], n_aux: int, with_grad: bool) -> Callable[..., Any]:
+def _block_driver(
+    element: Callable[..., Any], n_aux: int, with_grad: bool, pre: Callable[..., Any] | None = None
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """A serial, GIL-free compiled pass over one block whose ``n_aux`` auxiliaries NumPy filled.
 
-    Two loops: the element loop is compiled with strict floating-point semantics (Numba applies a
-    function's fast-math flags to the code it inlines, and re-association inside the element
-    would round differently from the NumPy formula); the loop that sums the losses and gathers
-    the min/max then re-associates freely, so it vectorizes.
+    Two loops: the element loop keeps strict floating-point semantics (re-association inside the
+    element would round differently from the NumPy formula) and also counts the entries outside
+    the bounds (an integer sum, which vectorizes as it is); the loop that sums the losses then
+    re-associates freely, so it vectorizes too. With ``pre``, the same call then writes
+    ``pre(x)`` of the next block into the first auxiliary array, so NumPy's part of the next block
+    starts from it (one call and one pass fewer per block).
     """
-    key = (element, n_aux, with_grad)
+    key = (element, n_aux, with_grad, pre)
     if key in _block_drivers:
         return _block_drivers[key]
     numba = _numba()
-    elem = numba.njit(element)
+    elem = numba.njit(element, error_model="numpy")
 
     if n_aux == 1:
 
-        def fill(p, t, a0, a1, values, out, scale, params):
+        def fill(p, t, a0, a1, values, out, scale, params, limits):
+            lo_p, hi_p, lo_t, hi_t = limits
+            outside = 0
             for i in range(p.size):
-                value, slope = elem(p[i], t[i], a0[i], *params)
+                x = p[i]
+                y = t[i]
+                value, slope = elem(x, y, a0[i], *params)
                 values[i] = value
                 if with_grad:
                     out[i] = slope * scale
+                inside = (x >= lo_p) & (x <= hi_p) & (y >= lo_t) & (y <= hi_t)
+                outside += 0 if inside else 1
+            return outside
 
     elif n_aux == 2:
 
-        def fill(p, t, a0, a1, values, out, scale, params):
+        def fill(p, t, a0, a1, values, out, scale, params, limits):
+            lo_p, hi_p, lo_t, hi_t = limits
+            outside = 0
             for i in range(p.size):
-                value, slope = elem(p[i], t[i], a0[i], a1[i], *params)
+                x = p[i]
+                y = t[i]
+                value, slope = elem(x, y, a0[i], a1[i], *params)
                 values[i] = value
                 if with_grad:
                     out[i] = slope * scale
+                inside = (x >= lo_p) & (x <= hi_p) & (y >= lo_t) & (y <= hi_t)
+                outside += 0 if inside else 1
+            return outside
 
     else:  # pragma: no cover - declarations use one or two auxiliaries
         raise ValueError(f"compiled: 1 or 2 auxiliary arrays are supported, got {n_aux}")
 
-    def summarize(p, t, values):
+    def summarize(values):
         total = 0.0
-        bad = 0.0
-        lo_p = np.inf
-        hi_p = -np.inf
-        lo_t = np.inf
-        hi_t = -np.inf
-        for i in range(p.size):
-            x = p[i]
-            y = t[i]
+        for i in range(values.size):
             total += values[i]
-            lo_p = x if x < lo_p else lo_p
-            hi_p = x if x > hi_p else hi_p
-            lo_t = y if y < lo_t else lo_t
-            hi_t = y if y > hi_t else hi_t
-            bad += (x - x) + (y - y)
-        return total, lo_p, hi_p, lo_t, hi_t, bad
+        return total
 
-    fill_c = numba.njit(nogil=True)(fill)
+    if pre is None:
+
+        def prepare(p, a0):
+            return None
+
+    else:
+        pre_c = numba.njit(pre, error_model="numpy")
+
+        def prepare(p, a0):
+            for i in range(p.size):
+                a0[i] = pre_c(p[i])
+
+    fill_c = numba.njit(nogil=True, error_model="numpy")(fill)
     summarize_c = numba.njit(nogil=True, fastmath={"reassoc"})(summarize)
+    prepare_c = numba.njit(nogil=True, error_model="numpy")(prepare)
 
-    def run(p, t, a0, a1, values, out, scale, params):
-        fill_c(p, t, a0, a1, values, out, scale, params)
-        return summarize_c(p, t, values)
+    def run(p, t, a0, a1, values, out, scale, params, limits, p_next):
+        outside = fill_c(p, t, a0, a1, values, out, scale, params, limits)
+        total = summarize_c(values)
+        prepare_c(p_next, a0)
+        return total, outside
 
     # One compiled call per block: dispatching from Python costs microseconds, held under the GIL.
     compiled = numba.njit(nogil=True)(run)
-    _block_drivers[key] = compiled
-    return compiled
+    _block_drivers[key] = (compiled, prepare_c)
+    return _block_drivers[key]
 
 
 def _threads() -> int:
@@ -227,47 +271,71 @@ def evaluate_aux(
     out: np.ndarray | None,
     scale: float,
     params: tuple[Any, ...],
+    limits: Bounds,
     block: int,
-) -> tuple[float, float, float, float, float, bool] | None:
+    pre: Callable[..., Any] | None = None,
+) -> tuple[float, bool] | None:
     """:func:`evaluate` for an element formula with auxiliaries: for each block of ``block``
-    elements, ``aux(p_block, *scratch)`` fills ``n_aux`` scratch arrays with NumPy (vectorized
-    transcendental functions), then ``element(x, y, a_0, ..., *params)`` runs compiled over the
-    block while it is in cache. Chunks of blocks go to a thread pool one at a time, so a core busy
-    with other work slows down only the chunks it takes.
+    elements, NumPy fills ``n_aux`` scratch arrays (vectorized transcendental functions), then
+    ``element(x, y, a_0, ..., *params)`` runs compiled over the block while it is in cache.
+
+    Without ``pre``, ``aux(p_block, *scratch)`` fills the scratch arrays from the block. With a
+    scalar map ``pre``, the first scratch array already holds ``pre(x)`` (written by the compiled
+    pass of the block before) and ``aux(*scratch)`` completes them in place.
+
+    Chunks of blocks go to a thread pool one at a time, so a core busy with other work slows
+    down only the chunks it takes. Per block, the GIL is held only to slice and to dispatch the
+    NumPy calls and the one compiled call, all of which release it.
     """
     n = p.size
-    key = (element, n_aux, out is not None, p.dtype.str, tuple(type(v) for v in params))
+    key = (element, n_aux, out is not None, p.dtype.str, tuple(type(v) for v in params), pre)
     if key in _failed:
         return None
     numba = _numba()
-    run = _block_driver(element, n_aux, out is not None)
+    run, prepare = _block_driver(element, n_aux, out is not None, pre)
     chunk = AUX_CHUNK_BLOCKS * block
     n_chunks = -(-n // chunk)
     counter = itertools.count()
-    empty_out = p[:0]
+    empty = p[:0]
 
-    def work() -> tuple[float, float, float, float, float, float]:
-        scratch = [np.empty(block, p.dtype) for _ in range(2)]
+    def work() -> tuple[float, int]:
+        a0 = np.empty(block, p.dtype)
+        a1 = np.empty(block, p.dtype)
         values = np.empty(block, np.float64)
-        total = bad = 0.0
-        lo_p = lo_t = math.inf
-        hi_p = hi_t = -math.inf
+        total = 0.0
+        outside = 0
         while True:
             c = next(counter)
             if c >= n_chunks:
                 break
-            for start in range(c * chunk, min((c + 1) * chunk, n), block):
-                stop = min(start + block, n)
-                pb, tb = p[start:stop], t[start:stop]
-                a = [s[: stop - start] for s in scratch]
-                aux(pb, *a[:n_aux])
-                ob = empty_out if out is None else out[start:stop]
-                s_, lp, hp, lt, ht, b_ = run(pb, tb, a[0], a[1], values[: stop - start], ob, scale, params)
+            first, last = c * chunk, min((c + 1) * chunk, n)
+            if pre is not None:
+                prepare(p[first : min(first + block, last)], a0)
+            for start in range(first, last, block):
+                stop = min(start + block, last)
+                m = stop - start
+                if m == block:
+                    b0, b1, vb = a0, a1, values
+                else:
+                    b0, b1, vb = a0[:m], a1[:m], values[:m]
+                pb = p[start:stop]
+                if pre is not None:
+                    if n_aux == 1:
+                        aux(b0)
+                    else:
+                        aux(b0, b1)
+                    p_next = p[stop : min(stop + block, last)]
+                else:
+                    if n_aux == 1:
+                        aux(pb, b0)
+                    else:
+                        aux(pb, b0, b1)
+                    p_next = empty
+                ob = empty if out is None else out[start:stop]
+                s_, o_ = run(pb, t[start:stop], b0, b1, vb, ob, scale, params, limits, p_next)
                 total += s_
-                bad += b_
-                lo_p, hi_p = min(lo_p, lp), max(hi_p, hp)
-                lo_t, hi_t = min(lo_t, lt), max(hi_t, ht)
-        return total, lo_p, hi_p, lo_t, hi_t, bad
+                outside += o_
+        return total, outside
 
     workers = min(_threads(), n_chunks)
     try:
@@ -279,11 +347,4 @@ def evaluate_aux(
     except numba.core.errors.NumbaError:
         _failed.add(key)
         return None
-    return (
-        sum(q[0] for q in parts),
-        min(q[1] for q in parts),
-        max(q[2] for q in parts),
-        min(q[3] for q in parts),
-        max(q[4] for q in parts),
-        all(math.isfinite(q[5]) for q in parts),
-    )
+    return sum(q[0] for q in parts), not any(q[1] for q in parts)

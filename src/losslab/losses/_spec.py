@@ -130,20 +130,46 @@ class Domain:
         if below or above:
             bad = lo if below else hi
             raise ValueError(f"{where}: {name} must hold {self.description}, got a value {bad!r}")
-        if self.values is not None:
-            allowed = (
-                xp.zeros(x.shape, dtype=xp.bool) if not is_numpy_namespace(xp) else np.zeros(x.shape, bool)
-            )
-            for v in self.values:
-                allowed = allowed | (x == v)
-            if not bool(xp.all(allowed)):
-                raise ValueError(f"{where}: {name} must hold {self.description}")
+        if self.values is not None and not self.holds_values(xp, x):
+            raise ValueError(f"{where}: {name} must hold {self.description}")
+
+    def holds_values(self, xp: ModuleType, x: Any) -> bool:
+        """Whether every entry of ``x`` is one of ``values`` (NaN never is).
+
+        NumPy arrays are checked a cache-sized block at a time into reused masks (one pass over
+        ``x``); other namespaces compare the whole array once per allowed value.
+        """
+        values = self.values or ()
+        if is_numpy_namespace(xp) and isinstance(x, np.ndarray):
+            flat = x.reshape(-1)
+            block = min(flat.size, _VALUES_BLOCK)
+            masks = (np.empty(block, bool), np.empty(block, bool))
+            return all(_holds_values(flat[i : i + block], values, masks) for i in range(0, flat.size, block))
+        allowed = xp.zeros(x.shape, dtype=xp.bool)
+        for v in values:
+            allowed = allowed | (x == v)
+        return bool(xp.all(allowed))
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """Random valid values for tests."""
         if self.values is not None:
             return rng.choice(np.asarray(self.values, dtype=np.float64), size=shape)
         return rng.uniform(self.sample_low, self.sample_high, size=shape)
+
+
+_VALUES_BLOCK = 1 << 14
+
+
+def _holds_values(x: np.ndarray, values: Sequence[float], masks: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether every entry of the 1-D block ``x`` is one of ``values``, with reused boolean masks."""
+    if not values:
+        return False
+    m, m2 = masks[0][: x.size], masks[1][: x.size]
+    np.equal(x, values[0], out=m)
+    for v in values[1:]:
+        np.equal(x, v, out=m2)
+        np.logical_or(m, m2, out=m)
+    return bool(m.all())
 
 
 REAL = Domain()
@@ -445,13 +471,23 @@ def _probe(a: np.ndarray, b: np.ndarray) -> float:
     Block-sized operands are split into pieces OpenBLAS keeps on the calling thread: waking its
     threads for every cache block costs more than the product (and far more on a busy machine).
     """
+    n = a.size
     with np.errstate(over="ignore", invalid="ignore"):
-        if a.size <= _BLAS_SERIAL:
+        if n <= _BLAS_SERIAL:
             return float(np.dot(a, b))
-        return sum(
-            float(np.dot(a[i : i + _BLAS_SERIAL], b[i : i + _BLAS_SERIAL]))
-            for i in range(0, a.size, _BLAS_SERIAL)
-        )
+        if n <= 2 * _BLAS_SERIAL:  # the default block: two halves, no generator
+            h = n // 2
+            return float(np.dot(a[:h], b[:h])) + float(np.dot(a[h:], b[h:]))
+        total = 0.0
+        for i in range(0, n, _BLAS_SERIAL):
+            total += float(np.dot(a[i : i + _BLAS_SERIAL], b[i : i + _BLAS_SERIAL]))
+        return total
+
+
+def _member_stats(domain: Domain, members: bool) -> tuple[float, float, bool]:
+    """Block statistics of a domain of listed values: its bounds when every entry was allowed,
+    else a not-finite flag that sends the caller to the full check (and its error message)."""
+    return (domain.low, domain.high, True) if members else (math.nan, math.nan, False)
 
 
 def _all_finite(x: np.ndarray) -> bool:
@@ -644,6 +680,7 @@ class ElementwiseLoss(Loss):
         aux: Callable[..., None] | None = None,
         n_aux: int = 1,
         args: Callable[..., tuple[Any, ...] | None] | None = None,
+        pre: Callable[[Any], Any] | None = None,
     ) -> Callable[[Any], Any]:
         """Attach a scalar element formula to a block kernel, for the optional compiled path.
 
@@ -656,7 +693,10 @@ class ElementwiseLoss(Loss):
         then reads them after ``y_true_i``: ``element(y_pred_i, y_true_i, a_i, ..., *params)``.
         ``args(dtype, **params)`` (optional) maps the input dtype and the resolved parameters to the
         element's parameter tuple, or to ``None`` where the element does not cover them (the NumPy
-        kernel runs).
+        kernel runs). ``pre(y_pred_i) -> a_i`` (optional, with ``aux``): a scalar map the compiled
+        pass applies itself; the first auxiliary array then arrives holding ``pre(y_pred)`` and
+        ``aux(*outs)`` completes the arrays in place (e.g. ``pre``: ``-|x|``; ``aux``: ``exp`` of
+        it in place, then ``log1p``), which saves NumPy passes and calls per block.
         """
 
         def attach(kernel: Any) -> Any:
@@ -664,6 +704,7 @@ class ElementwiseLoss(Loss):
             kernel.element_aux = aux
             kernel.element_n_aux = n_aux
             kernel.element_args = args
+            kernel.element_pre = pre
             return kernel
 
         return attach
@@ -710,17 +751,30 @@ class ElementwiseLoss(Loss):
             args_fn = getattr(self.kernel, "element_args", None)
             args = tuple(params.values()) if args_fn is None else args_fn(yp.dtype, **params)
             aux = getattr(self.kernel, "element_aux", None)
+            dp, dt = self.y_pred_domain, self.y_true_domain
+            limits = _compiled.bounds(
+                dp.low, dp.high, dt.low, dt.high, (dp.open_low, dp.open_high), (dt.open_low, dt.open_high)
+            )
             if args is None:
                 compiled = None
             elif aux is None:
-                compiled = _compiled.evaluate(element, yp, yt, out, scale, args)
+                compiled = _compiled.evaluate(element, yp, yt, out, scale, args, limits)
             else:
                 n_aux = getattr(self.kernel, "element_n_aux", 1)
-                compiled = _compiled.evaluate_aux(element, aux, n_aux, yp, yt, out, scale, args, block)
+                pre = getattr(self.kernel, "element_pre", None)
+                compiled = _compiled.evaluate_aux(
+                    element, aux, n_aux, yp, yt, out, scale, args, limits, block, pre
+                )
         if compiled is not None:
-            total, lo_p, hi_p, lo_t, hi_t, finite = compiled
+            total, in_range = compiled
             if validate:
-                self._check_blocked(y_pred, y_true, (lo_p, hi_p, finite), (lo_t, hi_t, finite))
+                if not in_range:
+                    # NaN, an infinity or a value out of range somewhere: the full checks raise the
+                    # direct path's error (y_pred first).
+                    self._validate(np, y_pred, y_true)
+                for domain, x, label in ((dp, y_pred, "y_pred"), (dt, y_true, "y_true")):
+                    if domain.values is not None:
+                        domain.check(np, x, label, self.name)
         else:
             total, stats_p, stats_t = self._blocked(yp, yt, w, out, scale, params, block, validate)
             if validate:
@@ -752,8 +806,14 @@ class ElementwiseLoss(Loss):
         kernel = self.kernel if (w is None and self.transform_y_true is None) else None
         real_p = validate and self.y_pred_domain.unbounded
         real_t = validate and self.y_true_domain.unbounded
-        range_p = validate and not real_p
-        range_t = validate and not real_t
+        # A domain of listed values is checked by membership, block by block (NaN, infinities and
+        # out-of-range entries are never members); any other bounded domain by its min/max.
+        values_p = self.y_pred_domain.values if validate else None
+        values_t = self.y_true_domain.values if validate else None
+        range_p = validate and not real_p and values_p is None
+        range_t = validate and not real_t and values_t is None
+        masks = (np.empty(block, bool), np.empty(block, bool)) if values_p or values_t else None
+        members_p = members_t = True
         total = 0.0
         probe = 0.0
         lo_p = lo_t = math.inf
@@ -771,6 +831,14 @@ class ElementwiseLoss(Loss):
                 lo_p, hi_p = _extend(lo_p, hi_p, p)
             if range_t:
                 lo_t, hi_t = _extend(lo_t, hi_t, t)
+            if values_p is not None and masks is not None and members_p:
+                members_p = _holds_values(p, values_p, masks)
+            if values_t is not None and masks is not None and members_t:
+                members_t = _holds_values(t, values_t, masks)
+            if not (members_p and members_t):
+                # Not a member: the full checks raise the direct path's error now, before any
+                # work on the invalid values (y_pred first, as in the direct path).
+                self._validate(np, yp, yt)
             o = None if out is None else out[start:stop]
             if kernel is not None:
                 total += kernel(p, t, o, scale, **params)
@@ -785,7 +853,9 @@ class ElementwiseLoss(Loss):
                 d = self.grad_fn(np, p, tt, **params)
                 np.multiply(d, scale if w is None else w[start:stop] * scale, out=o)
         finite = math.isfinite(probe)
-        return total, (lo_p, hi_p, finite), (lo_t, hi_t, finite)
+        stats_p = (lo_p, hi_p, finite) if values_p is None else _member_stats(self.y_pred_domain, members_p)
+        stats_t = (lo_t, hi_t, finite) if values_t is None else _member_stats(self.y_true_domain, members_t)
+        return total, stats_p, stats_t
 
     def _check_blocked(
         self,
@@ -794,13 +864,20 @@ class ElementwiseLoss(Loss):
         stats_p: tuple[float, float, bool],
         stats_t: tuple[float, float, bool],
     ) -> None:
-        """Domain checks from block statistics, in the direct path's order (y_pred first)."""
+        """Domain checks from block statistics, in the direct path's order (y_pred first).
+
+        ``(min, max, finite)`` per input; a domain of listed values gets ``(low, high, True)``
+        when the blocks found every entry allowed (nothing left to check) and ``finite=False``
+        otherwise (the full check then raises the direct path's error).
+        """
         for domain, x, (lo, hi, finite), label in (
             (self.y_pred_domain, y_pred, stats_p, "y_pred"),
             (self.y_true_domain, y_true, stats_t, "y_true"),
         ):
             if not finite:
                 domain.check(np, x, label, self.name)
+            elif domain.values is not None and not math.isnan(lo):
+                continue  # every entry was found among the allowed values, block by block
             elif not domain.unbounded:
                 domain.check_range(lo, hi, x, np, label, self.name)
 

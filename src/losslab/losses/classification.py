@@ -279,10 +279,14 @@ def _bce_hessian(xp, y_pred, y_true, *, from_logits, pos_weight, label_smoothing
     return wy / floor_eps(xp, y_pred * y_pred) + (1.0 - y) / floor_eps(xp, (1.0 - y_pred) ** 2)
 
 
-def _bce_logits_aux(x, e, lse):
-    """NumPy's vectorized transcendentals for one block: e = exp(-|x|), lse = log1p(e)."""
-    np.abs(x, out=e)
-    np.negative(e, out=e)
+def _bce_logits_pre(x):
+    # -|x|, written by the compiled pass into the first auxiliary array of the next block.
+    return -abs(x)
+
+
+def _bce_logits_aux(e, lse):
+    """NumPy's vectorized transcendentals for one block, in place: e = exp(-|x|) from e = -|x|
+    (written by ``_bce_logits_pre``), then lse = log1p(e)."""
     np.exp(e, out=e)
     np.log1p(e, out=lse)
 
@@ -314,7 +318,9 @@ def _bce_logits_element(x, y, e, lse, w, eps):
     return value, (1.0 - ys) * sig - wy * sig_neg
 
 
-@ElementwiseLoss.compiled(_bce_logits_element, aux=_bce_logits_aux, n_aux=2, args=_bce_logits_element_args)
+@ElementwiseLoss.compiled(
+    _bce_logits_element, aux=_bce_logits_aux, n_aux=2, args=_bce_logits_element_args, pre=_bce_logits_pre
+)
 def _bce_kernel(p, t, out, scale, *, from_logits, pos_weight, label_smoothing):
     """One block of BCE: fused for logits without pos_weight (the benchmarked case)."""
     params = dict(from_logits=from_logits, pos_weight=pos_weight, label_smoothing=label_smoothing)
