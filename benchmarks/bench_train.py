@@ -111,5 +111,7 @@ def _median_timer(fn: Callable[[], Any], repeats: int = 5) -> float:
 if __name__ == "__main__":
     for row in run(_median_timer):
         ratio = row["losslab_s"] / row["torch_s"]
-        print(f"{row['case']}: losslab {row['losslab_s'] * 1e3:.1f} ms, torch {row['torch_s'] * 1e3:.1f} ms, "
-              f"ratio {ratio:.2f} (target {row['target']})")
+        print(
+            f"{row['case']}: losslab {row['losslab_s'] * 1e3:.1f} ms, torch {row['torch_s'] * 1e3:.1f} ms, "
+            f"ratio {ratio:.2f} (target {row['target']})"
+        )

@@ -143,7 +143,7 @@ def _mae_element_kernel(p, t):
     # Scalar form for the optional compiled path; sign(0) = 0 as np.sign. Branch-free so it
     # vectorizes; a NaN residual gives a NaN loss (validation off) but a 0 slope.
     r = p - t
-    return abs(r), float(r > 0.0) - float(r < 0.0)
+    return abs(r), (1.0 if r > 0.0 else 0.0) - (1.0 if r < 0.0 else 0.0)
 
 
 @ElementwiseLoss.compiled(_mae_element_kernel)

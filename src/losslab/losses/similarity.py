@@ -594,7 +594,8 @@ def _cosine_embedding_sample(rng, *, margin):
 
 
 def _cosine_embedding_perfect(rng, *, margin):
-    x1 = 3.0 * rng.normal(size=(4, 3)) + 3.0
+    # |x1|^2 >= 12, so PyTorch's 1e-12 eps in the norms moves cos by at most ~1e-13.
+    x1 = rng.uniform(2.0, 5.0, size=(4, 3)) * rng.choice([-1.0, 1.0], size=(4, 3))
     y = np.array([1.0, -1.0, 1.0, -1.0])
     x2 = np.where(y[:, None] == 1, 2.0 * x1, -x1)  # cos = 1 (up to the 1e-12 eps) or -1 < margin
     return x1, x2, y
