@@ -848,7 +848,7 @@ class ElementwiseLoss(Loss):
             if w is None:
                 total += float(loss.sum())
             else:
-                total += float(np.dot(loss, w[start:stop]))
+                total += float(np.einsum("i,i->", loss, w[start:stop]))
             if o is not None:
                 d = self.grad_fn(np, p, tt, **params)
                 np.multiply(d, scale if w is None else w[start:stop] * scale, out=o)

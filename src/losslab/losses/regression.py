@@ -273,15 +273,26 @@ def _smooth_l1_hessian(xp, y_pred, y_true, beta):
     return xp.astype(xp.abs(y_pred - y_true) < beta, y_pred.dtype) / beta
 
 
+def _smooth_l1_element_kernel(p, t, beta):
+    # Scalar form for the optional compiled path (beta = 0 is the L1 loss).
+    r = p - t
+    if beta == 0.0:
+        return abs(r), (1.0 if r > 0.0 else 0.0) - (1.0 if r < 0.0 else 0.0)
+    g = min(max(r, -beta), beta)
+    return g * (r - 0.5 * g) / beta, g / beta
+
+
+@ElementwiseLoss.compiled(_smooth_l1_element_kernel)
 def _smooth_l1_kernel(p, t, out, scale, beta):
     # With g = clip(r, -beta, beta): smooth_l1(r) = g * (r - g / 2) / beta on both branches.
     if beta == 0.0:
         return _mae_kernel(p, t, out, scale)
     r = p - t
     g = np.clip(r, -beta, beta, out=out)
-    value = float(np.dot(g, r) - 0.5 * np.dot(g, g)) / beta
+    value = float(np.einsum("i,i->", g, r) - 0.5 * np.einsum("i,i->", g, g)) / beta
     if out is not None:
-        np.multiply(out, scale / beta, out=out)
+        np.divide(out, beta, out=out)
+        np.multiply(out, scale, out=out)
     return value
 
 
@@ -345,7 +356,7 @@ def _quantile_kernel(p, t, out, scale, tau):
     np.greater(r, 0.0, out=g)
     g -= tau
     g[r == 0.0] = 0.0
-    value = float(np.dot(g, r))
+    value = float(np.einsum("i,i->", g, r))
     if out is not None:
         np.multiply(out, scale, out=out)
     return value
