@@ -349,6 +349,14 @@ def _quantile_grad(xp, y_pred, y_true, tau):
     return xp.astype(r > 0, r.dtype) * (1.0 - tau) - xp.astype(r < 0, r.dtype) * tau
 
 
+def _quantile_element_kernel(p, t, tau):
+    # Scalar form for the optional compiled path: the slope g as in the NumPy kernel, loss g * r.
+    r = p - t
+    g = (1.0 if r > 0.0 else 0.0) - tau if r != 0.0 else 0.0
+    return g * r, g
+
+
+@ElementwiseLoss.compiled(_quantile_element_kernel)
 def _quantile_kernel(p, t, out, scale, tau):
     # pinball(r) = (1 - tau) * r for r > 0 and -tau * r for r < 0: sum = sum(r * g) with g the gradient.
     r = p - t
