@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import losslab as ll
+from wgan_toy import train_affine_generator
 
 
 def test_minimax_discriminator_at_even_odds_is_two_log_two():
@@ -121,27 +122,7 @@ def test_wgan_gp_critic_gradient_matches_central_differences():
 def test_toy_wgan_gp_learns_the_mean_and_std_of_a_gaussian():
     """A 1-D affine generator a z + b against N(3, 0.5^2) reaches b ~ 3 and |a| ~ 0.5 (within 10%)."""
     rng = np.random.default_rng(0)
-    critic = TanhCritic()
     critic_params = {"w": rng.normal(size=16), "c": rng.normal(size=16), "v": np.zeros(16)}
-    gen = {"ab": np.array([1.0, 0.0])}
-    critic_opt = ll.optim.adam(lr=0.02, betas=(0.5, 0.9))
-    gen_opt = ll.optim.adam(lr=ll.optim.schedules.cosine_decay(0.02, T_max=500), betas=(0.5, 0.9))
-    critic_state, gen_state = critic_opt.init(critic_params), gen_opt.init(gen)
-    for _ in range(500):
-        for _ in range(5):
-            real = rng.normal(3.0, 0.5, size=(128, 1))
-            fake = gen["ab"][0] * rng.normal(size=(128, 1)) + gen["ab"][1]
-            _, grads = ll.losses.wgan_gp_critic(critic, critic_params, real, fake, one_sided=True, rng=rng)
-            updates, critic_state = critic_opt.update(grads, critic_state, critic_params)
-            critic_params = ll.optim.apply_updates(critic_params, updates)
-        z = rng.normal(size=(128, 1))
-        fake = gen["ab"][0] * z + gen["ab"][1]
-        _, d_scores = ll.losses.wgan_generator.value_and_grad(critic.apply(critic_params, fake))
-        d_fake = d_scores * critic.input_grad(critic_params, fake)[:, 0]
-        updates, gen_state = gen_opt.update(
-            {"ab": np.array([d_fake @ z[:, 0], d_fake.sum()])}, gen_state, gen
-        )
-        gen = ll.optim.apply_updates(gen, updates)
-    a, b = gen["ab"]
+    a, b, _ = train_affine_generator(TanhCritic(), critic_params, rng)
     assert b == pytest.approx(3.0, rel=0.1)
     assert abs(a) == pytest.approx(0.5, rel=0.1)
