@@ -120,8 +120,8 @@ def test_compiled_path_equals_numpy_path(name):
     np.testing.assert_allclose(compiled[1], numpy_path[1], rtol=1e-12, atol=0)
 
 
-def _square_error_on_probabilities() -> ElementwiseLoss:
-    """An unregistered loss whose y_true must be a probability (a bounded domain)."""
+def _compiled_square_error(name: str, y_true_domain) -> ElementwiseLoss:
+    """An unregistered compiled square error whose y_true has a bounded domain."""
 
     def element(p, t):
         r = p - t
@@ -130,24 +130,24 @@ def _square_error_on_probabilities() -> ElementwiseLoss:
     @ElementwiseLoss.compiled(element)
     def kernel(p, t, out, scale):
         r = np.subtract(p, t, out=out)
-        value = float(np.dot(r, r))
+        value = float(np.einsum("i,i->", r, r))
         if out is not None:
             np.multiply(out, 2.0 * scale, out=out)
         return value
 
     return ElementwiseLoss(
-        "probability_square_error",
+        name,
         task="regression",
         value=lambda xp, p, t: (p - t) ** 2,
         grad=lambda xp, p, t: 2.0 * (p - t),
         kernel=kernel,
         y_pred_domain=REAL,
-        y_true_domain=PROBABILITY,
+        y_true_domain=y_true_domain,
         info={"formula": r"(\hat y - y)^2", "gradient": r"2(\hat y - y)"},
     )
 
 
-PROB_LOSS = _square_error_on_probabilities()
+PROB_LOSS = _compiled_square_error("probability_square_error", PROBABILITY)
 BAD_INPUTS = [
     pytest.param("mse", "y_pred", -1, math.nan, "y_pred contains NaN", id="nan-last-y_pred"),
     pytest.param("mse", "y_true", 0, math.inf, "y_true contains infinite", id="inf-first-y_true"),
@@ -637,33 +637,7 @@ def test_compiled_bounds_are_closed_and_finite():
     assert float(np.float32(1e-45)) >= lo_p
 
 
-def _open_probability_square_error() -> ElementwiseLoss:
-    """An unregistered compiled loss whose y_true must lie in the open interval (0, 1)."""
-
-    def element(p, t):
-        r = p - t
-        return r * r, 2.0 * r
-
-    @ElementwiseLoss.compiled(element)
-    def kernel(p, t, out, scale):
-        r = np.subtract(p, t, out=out)
-        value = float(np.dot(r, r))
-        if out is not None:
-            np.multiply(out, 2.0 * scale, out=out)
-        return value
-
-    return ElementwiseLoss(
-        "open_probability_square_error",
-        task="regression",
-        value=lambda xp, p, t: (p - t) ** 2,
-        grad=lambda xp, p, t: 2.0 * (p - t),
-        kernel=kernel,
-        y_true_domain=OPEN_PROBABILITY,
-        info={"formula": r"(\hat y - y)^2", "gradient": r"2(\hat y - y)"},
-    )
-
-
-OPEN_LOSS = _open_probability_square_error()
+OPEN_LOSS = _compiled_square_error("open_probability_square_error", OPEN_PROBABILITY)
 
 
 @pytest.mark.parametrize("path", PATHS)

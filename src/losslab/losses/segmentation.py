@@ -714,7 +714,10 @@ def _perceptual_forward(xp, x, y, *, need_grad, features, layer_weights):
 def _perceptual_sample(rng, *, features, **_):
     n = getattr(features, "in_features", None)
     if n is None:
-        raise NotImplementedError("perceptual: sampling needs a feature extractor with in_features")
+        raise TypeError(
+            "perceptual: sampling inputs needs features with an in_features attribute (the input width), "
+            f"got {type(features).__name__}"
+        )
     return rng.normal(size=(3, n)), rng.normal(size=(3, n))
 
 
