@@ -12,6 +12,7 @@ figures, a report and advice.
 
 from losslab import data, explain, landscape, losses, models, optim, train
 from losslab._core.config import config, get_config
+from losslab._core.tree import tree_ravel
 
 __version__ = "0.1.0"
 
@@ -26,4 +27,5 @@ __all__ = [
     "models",
     "optim",
     "train",
+    "tree_ravel",
 ]

@@ -12,11 +12,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "tree_axpy",
     "tree_copy",
     "tree_flatten",
     "tree_leaves_with_paths",
     "tree_leaves",
     "tree_map",
+    "tree_norm",
+    "tree_random_like",
+    "tree_ravel",
     "tree_structure_equal",
     "tree_unflatten",
     "tree_vdot",
@@ -123,3 +127,60 @@ def tree_vdot(a: Tree, b: Tree) -> float:
             np.vdot(np.asarray(x, dtype=np.float64).ravel(), np.asarray(y, dtype=np.float64).ravel())
         )
     return total
+
+
+def tree_axpy(alpha: float, x: Tree, y: Tree) -> Tree:
+    """``alpha * x + y`` leaf-wise (BLAS's axpy), as a new tree; ``x`` and ``y`` share one structure."""
+    return tree_map(lambda a, b: alpha * np.asarray(a) + np.asarray(b), x, y)
+
+
+def tree_norm(tree: Tree) -> float:
+    """The Euclidean norm over all leaves, :math:`\\sqrt{\\sum_i \\|x_i\\|^2}`, in float64."""
+    return float(np.sqrt(tree_vdot(tree, tree)))
+
+
+def tree_random_like(tree: Tree, rng: np.random.Generator) -> Tree:
+    """Standard-normal leaves shaped (and typed) like ``tree``'s, drawn from ``rng`` in leaf order."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"tree_random_like: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+
+    def draw(x: Any) -> np.ndarray:
+        a = np.asarray(x)
+        dtype = a.dtype if np.issubdtype(a.dtype, np.floating) else np.float64
+        return rng.standard_normal(a.shape).astype(dtype, copy=False)
+
+    return tree_map(draw, tree)
+
+
+def tree_ravel(tree: Tree) -> tuple[np.ndarray, Callable[[np.ndarray], Tree]]:
+    """One flat vector of all leaves (in :func:`tree_leaves` order) and the function that undoes it.
+
+    As JAX's ``ravel_pytree``: the vector has the leaves' common result dtype, and
+    ``unravel(vector)`` rebuilds the tree with every leaf's shape and dtype.
+
+    >>> vector, unravel = tree_ravel({"W": np.ones((2, 2)), "b": np.zeros(2)})
+    >>> vector.tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    >>> {k: v.shape for k, v in unravel(vector * 2).items()}
+    {'W': (2, 2), 'b': (2,)}
+    """
+    leaves, skeleton = tree_flatten(tree)
+    arrays = [np.asarray(leaf) for leaf in leaves]
+    shapes = [a.shape for a in arrays]
+    dtypes = [a.dtype for a in arrays]
+    sizes = [a.size for a in arrays]
+    offsets = np.cumsum([0, *sizes])
+    dtype = np.result_type(*dtypes) if arrays else np.float64
+    vector = np.concatenate([a.ravel() for a in arrays]).astype(dtype, copy=False) if arrays else np.zeros(0)
+
+    def unravel(flat: np.ndarray) -> Tree:
+        flat = np.asarray(flat)
+        if flat.shape != (int(offsets[-1]),):
+            raise ValueError(f"unravel: expected a vector of shape ({int(offsets[-1])},), got {flat.shape}")
+        parts = [
+            flat[offsets[i] : offsets[i + 1]].reshape(shapes[i]).astype(dtypes[i], copy=True)
+            for i in range(len(arrays))
+        ]
+        return tree_unflatten(skeleton, parts)
+
+    return vector, unravel
