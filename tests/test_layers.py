@@ -36,4 +36,3 @@ def test_no_module_imports_a_higher_layer(path):
     layer = path.relative_to(SRC).parts[0]
     higher = {name for name in _imports(path) if LAYERS.index(name) > LAYERS.index(layer)}
     assert not higher, f"{path.relative_to(SRC)} (layer {layer}) imports higher layers {sorted(higher)}"
-
