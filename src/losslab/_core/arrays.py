@@ -22,6 +22,7 @@ __all__ = [
     "as_int",
     "array_namespace",
     "is_numpy_namespace",
+    "is_tracer",
     "result_float_dtype",
     "to_numpy",
 ]
@@ -37,6 +38,16 @@ def _is_foreign_array(x: Any) -> bool:
         "jaxlib",
         "cupy",
     }
+
+
+def is_tracer(x: Any) -> bool:
+    """Whether ``x`` is a JAX tracer (an abstract value inside ``jax.jit``/``jax.grad``), whose
+    values cannot be read: value checks are skipped for it, shape checks kept."""
+    if not type(x).__module__.startswith("jax"):
+        return False
+    import jax
+
+    return isinstance(x, jax.core.Tracer)
 
 
 def array_namespace(*arrays: Any) -> ModuleType:

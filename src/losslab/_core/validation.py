@@ -9,13 +9,23 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "NonFiniteError",
     "check_bool",
     "check_choice",
+    "check_finite_tree",
     "check_in_range",
     "check_int",
     "check_number",
     "check_positive",
+    "check_tree_leaves",
+    "check_tree_match",
+    "leaf_path",
 ]
+
+
+class NonFiniteError(ValueError):
+    """A ``ValueError`` for NaN or infinite values where finite ones are required (gradients,
+    learning rates); training loops catch it to stop as diverged."""
 
 
 def check_bool(where: str, name: str, value: Any) -> bool:
@@ -88,3 +98,142 @@ def check_choice(where: str, name: str, value: Any, choices: Iterable[Any]) -> A
         listed = ", ".join(repr(c) for c in options)
         raise ValueError(f"{where}: {name} must be one of {listed}; got {name}={value!r}")
     return value
+
+
+# --------------------------------------------------------------------------- trees
+
+
+def leaf_path(name: str, path: tuple[Any, ...]) -> str:
+    """``name`` followed by the keys of ``path``: ``leaf_path("grads", ("W1", 0)) == "grads['W1'][0]"``."""
+    return name + "".join(f"[{k!r}]" for k in path)
+
+
+def _is_node(x: Any) -> bool:
+    return isinstance(x, (dict, list, tuple)) and not hasattr(x, "_fields")  # NamedTuples are leaves
+
+
+def _leaf_shape(where: str, label: str, x: Any) -> tuple[int, ...]:
+    """The shape of an array leaf; ``TypeError`` for ``None``, strings, objects and complex numbers."""
+    if x is None:
+        raise TypeError(f"{where}: {label} is None; expected an array of real numbers")
+    dtype = getattr(x, "dtype", None)
+    shape = getattr(x, "shape", None)
+    if dtype is None or shape is None:
+        if isinstance(x, (bool, int, float, np.number, np.bool_)):
+            return ()
+        raise TypeError(f"{where}: {label} must be an array of real numbers, got {type(x).__name__}")
+    if getattr(dtype, "is_complex", False) or (isinstance(dtype, np.dtype) and dtype.kind not in "biuf"):
+        raise TypeError(f"{where}: {label} must hold real numbers, got dtype {dtype}")
+    return tuple(shape)
+
+
+def check_tree_match(where: str, a_name: str, a: Any, b_name: str, b: Any) -> None:
+    """Raise unless trees ``a`` and ``b`` have the same structure and exactly equal leaf shapes.
+
+    No broadcasting: a ``(1,)`` or scalar leaf against a ``(3,)`` one is an error. ``None`` leaves,
+    strings and non-real arrays raise ``TypeError``; structure and shape differences ``ValueError``,
+    each naming the leaf path (``grads['W1']``).
+    """
+
+    def walk(x: Any, y: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(x, dict) or isinstance(y, dict):
+            if not (isinstance(x, dict) and isinstance(y, dict)) or x.keys() != y.keys():
+                raise ValueError(
+                    f"{where}: {leaf_path(a_name, path)} and {leaf_path(b_name, path)} differ in "
+                    f"structure: {_describe(x)} vs {_describe(y)}"
+                )
+            for k in x:
+                walk(x[k], y[k], (*path, k))
+            return
+        if _is_node(x) or _is_node(y):
+            if not (_is_node(x) and _is_node(y)) or len(x) != len(y):
+                raise ValueError(
+                    f"{where}: {leaf_path(a_name, path)} and {leaf_path(b_name, path)} differ in "
+                    f"structure: {_describe(x)} vs {_describe(y)}"
+                )
+            for i, (u, v) in enumerate(zip(x, y)):
+                walk(u, v, (*path, i))
+            return
+        sa = _leaf_shape(where, leaf_path(a_name, path), x)
+        sb = _leaf_shape(where, leaf_path(b_name, path), y)
+        if sa != sb:
+            raise ValueError(
+                f"{where}: {leaf_path(a_name, path)} has shape {sa} but {leaf_path(b_name, path)} has "
+                f"shape {sb}; the shapes must match exactly (no broadcasting)"
+            )
+
+    walk(a, b, ())
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, dict):
+        return f"keys {sorted(map(str, x))}"
+    if _is_node(x):
+        return f"a {type(x).__name__} of {len(x)} items"
+    return "an array leaf" if hasattr(x, "shape") else f"a leaf of type {type(x).__name__}"
+
+
+def check_tree_leaves(where: str, name: str, tree: Any) -> None:
+    """Raise ``TypeError`` unless every leaf of ``tree`` is an array (or number) of real values."""
+
+    def walk(x: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(x, dict):
+            for k in x:
+                walk(x[k], (*path, k))
+        elif _is_node(x):
+            for i, item in enumerate(x):
+                walk(item, (*path, i))
+        else:
+            _leaf_shape(where, leaf_path(name, path), x)
+
+    walk(tree, ())
+
+
+def _finite_leaf(x: Any) -> bool:
+    """Whether an array leaf holds only finite values (True for integer arrays and JAX tracers)."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind != "f" or not x.size:
+            return True
+        flat = x.reshape(-1)
+        if x.flags.c_contiguous:
+            with np.errstate(over="ignore", invalid="ignore"):
+                if math.isfinite(float(np.dot(flat, flat))):  # finite only if every entry is
+                    return True
+        return bool(np.isfinite(flat).all())
+    if isinstance(x, (bool, int, np.integer, np.bool_)):
+        return True
+    if isinstance(x, (float, np.floating)):
+        return math.isfinite(float(x))
+    from losslab._core.arrays import array_namespace, is_tracer
+
+    if is_tracer(x):
+        return True  # values unknown while tracing (jax.jit): shape checks only
+    xp = array_namespace(x)
+    if not xp.isdtype(x.dtype, "real floating"):
+        return True
+    return bool(xp.all(xp.isfinite(x)))
+
+
+def check_finite_tree(where: str, name: str, tree: Any) -> None:
+    """Raise :class:`NonFiniteError` naming the first leaf with NaN or infinite entries and how
+    many (``grads['W1'] has 3 NaN entries``)."""
+
+    def walk(x: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(x, dict):
+            for k in x:
+                walk(x[k], (*path, k))
+        elif _is_node(x):
+            for i, item in enumerate(x):
+                walk(item, (*path, i))
+        elif not _finite_leaf(x):
+            from losslab._core.arrays import to_numpy
+
+            a = np.asarray(to_numpy(x) if hasattr(x, "shape") else x)
+            n_nan = int(np.isnan(a).sum())
+            n_inf = int(np.isinf(a).sum())
+            parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else ""]
+            what = " and ".join(p for p in parts if p)
+            plural = "entry" if n_nan + n_inf == 1 else "entries"
+            raise NonFiniteError(f"{where}: {leaf_path(name, path)} has {what} {plural}")
+
+    walk(tree, ())

@@ -21,7 +21,10 @@ cache-sized block, which the compiled element pass then reads while the block is
 ``nogil`` compiled pass release the GIL), handed out one chunk at a time.
 
 The compiled pass equals the NumPy path up to the order of floating-point additions in the sum
-(the tests pin it to 1e-12 relative in float64).
+(the tests pin it to 1e-12 relative in float64). The order itself is fixed: the array is cut
+into chunks of a fixed size (independent of the number of threads), each chunk's sum is made in
+index order and the chunk sums are added in chunk order, so a given input gives bitwise the same
+value on every call, whichever thread takes which chunk and however many threads there are.
 
 Vectorization: the element loops are compiled with NumPy's error model (a division by zero gives
 ``inf``/``nan`` as in NumPy instead of raising ``ZeroDivisionError``, whose check per division
@@ -36,12 +39,12 @@ import itertools
 import math
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from losslab._core.compiled import available, disabled
+from losslab._core import buffers
+from losslab._core.compiled import available, disabled, lock
 from losslab._core.compiled import numba as _numba
 
 __all__ = ["available", "disabled", "evaluate", "evaluate_aux"]
@@ -49,8 +52,8 @@ __all__ = ["available", "disabled", "evaluate", "evaluate_aux"]
 _drivers: dict[tuple[Callable[..., Any], bool], Callable[..., Any]] = {}
 _failed: set[tuple[Any, ...]] = set()
 _block_drivers: dict[tuple[Any, ...], tuple[Callable[..., Any], Callable[..., Any]]] = {}
-_executor: dict[int, ThreadPoolExecutor] = {}
 AUX_CHUNK_BLOCKS = 8  # blocks per chunk a thread takes at a time in the aux pass
+CHUNK = 1 << 16  # elements per chunk of the parallel pass (a fixed partition: see the docstring)
 
 #: ``(low_p, high_p, low_t, high_t)``: closed, finite bounds of y_pred and y_true (see :func:`bounds`).
 Bounds = tuple[float, float, float, float]
@@ -145,24 +148,33 @@ def evaluate(
     then uses NumPy).
     """
     numba = _numba()
-    chunks = 8 * numba.get_num_threads()
+    chunks = max(1, -(-p.size // CHUNK))
     key = (element, out is not None, p.dtype.str, tuple(type(v) for v in params))
     if key in _failed:
         return None
     run = _driver(element, out is not None)
     # Chunks are handed out one at a time (dynamic scheduling), so a core busy with other work
     # delays only the chunks it takes rather than a fixed half of the array.
-    previous = numba.get_parallel_chunksize()
-    numba.set_parallel_chunksize(1)
-    try:
-        res = run(p, t, p[:0] if out is None else out, scale, params, limits, chunks)
-    except numba.core.errors.NumbaError:
-        # An element formula Numba cannot type for these arguments: the NumPy path takes over.
-        _failed.add(key)
-        return None
-    finally:
-        numba.set_parallel_chunksize(previous)
-    return float(res[:, 0].sum()), not res[:, 1].any()
+    with lock():  # one parallel launch at a time (the fork-safe threading layer needs it)
+        previous = numba.get_parallel_chunksize()
+        numba.set_parallel_chunksize(1)
+        try:
+            res = run(p, t, p[:0] if out is None else out, scale, params, limits, chunks)
+        except numba.core.errors.NumbaError:
+            # An element formula Numba cannot type for these arguments: the NumPy path takes over.
+            _failed.add(key)
+            return None
+        finally:
+            numba.set_parallel_chunksize(previous)
+    return _ordered_sum(res[:, 0]), not res[:, 1].any()
+
+
+def _ordered_sum(parts: np.ndarray) -> float:
+    """The sum of per-chunk totals in chunk order (a fixed order, unlike a threaded reduction)."""
+    total = 0.0
+    for v in parts.tolist():
+        total += v
+    return total
 
 
 def _block_driver(
@@ -256,12 +268,6 @@ def _threads() -> int:
     return max(1, min(int(_numba().get_num_threads()), os.cpu_count() or 1))
 
 
-def _pool(workers: int) -> ThreadPoolExecutor:
-    if workers not in _executor:
-        _executor[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="losslab-loss")
-    return _executor[workers]
-
-
 def evaluate_aux(
     element: Callable[..., Any],
     aux: Callable[..., None],
@@ -284,7 +290,8 @@ def evaluate_aux(
     pass of the block before) and ``aux(*scratch)`` completes them in place.
 
     Chunks of blocks go to a thread pool one at a time, so a core busy with other work slows
-    down only the chunks it takes. Per block, the GIL is held only to slice and to dispatch the
+    down only the chunks it takes; each chunk's total is kept apart and the totals are added in
+    chunk order, so the value does not depend on which thread took which chunk. Per block, the GIL is held only to slice and to dispatch the
     NumPy calls and the one compiled call, all of which release it.
     """
     n = p.size
@@ -297,17 +304,18 @@ def evaluate_aux(
     n_chunks = -(-n // chunk)
     counter = itertools.count()
     empty = p[:0]
+    totals = np.zeros(n_chunks)
 
-    def work() -> tuple[float, int]:
+    def work() -> int:
         a0 = np.empty(block, p.dtype)
         a1 = np.empty(block, p.dtype)
         values = np.empty(block, np.float64)
-        total = 0.0
         outside = 0
         while True:
-            c = next(counter)
+            c = next(counter)  # (itertools.count is atomic under the GIL)
             if c >= n_chunks:
                 break
+            total = 0.0
             first, last = c * chunk, min((c + 1) * chunk, n)
             if pre is not None:
                 prepare(p[first : min(first + block, last)], a0)
@@ -335,16 +343,18 @@ def evaluate_aux(
                 s_, o_ = run(pb, t[start:stop], b0, b1, vb, ob, scale, params, limits, p_next)
                 total += s_
                 outside += o_
-        return total, outside
+            totals[c] = total
+        return outside
 
     workers = min(_threads(), n_chunks)
     try:
         if workers == 1:
-            parts = [work()]
+            outside = [work()]
         else:
-            futures = [_pool(workers).submit(work) for _ in range(workers)]
-            parts = [f.result() for f in futures]
+            pool = buffers.executor("loss", workers)
+            futures = [pool.submit(work) for _ in range(workers)]
+            outside = [f.result() for f in futures]
     except numba.core.errors.NumbaError:
         _failed.add(key)
         return None
-    return sum(q[0] for q in parts), not any(q[1] for q in parts)
+    return _ordered_sum(totals), not any(outside)

@@ -17,13 +17,12 @@ compiled kernels off.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from losslab._core.compiled import available, disabled
+from losslab._core.compiled import available, disabled, lock
 from losslab._core.compiled import numba as _numba
 
 __all__ = ["adam_step", "available", "disabled"]
@@ -32,9 +31,6 @@ __all__ = ["adam_step", "available", "disabled"]
 PARALLEL_MIN_SIZE = 1 << 17
 
 _kernels: dict[str, Callable[..., Any]] = {}
-# One threaded kernel at a time: Numba's fallback "workqueue" threading layer aborts the process
-# on concurrent launches from several Python threads, so a second caller runs serially instead.
-_parallel_lock = threading.Lock()
 
 
 def adam_step(
@@ -52,13 +48,14 @@ def adam_step(
     scaled_eps: float,
     grad_param_coef: float,
     param_coef: float,
-) -> None:
+) -> int:
     r"""One fused Adam step over flat contiguous arrays of one floating dtype, into ``outputs``.
 
     ``outputs = (p_out, m_out, v_out, vm_out)``; with :math:`\tilde g = c_g p + g`:
     :math:`m' = (\tilde g - m)c_1 + m`, :math:`v' = b_2 v + c_2\tilde g^2`,
     :math:`\hat v = \max(v_{max}, v')` (``vm`` given) or :math:`v'`,
-    :math:`\theta' = \theta + (s\,m')/(\sqrt{\hat v} + e) + c_p\theta`.
+    :math:`\theta' = \theta + (s\,m')/(\sqrt{\hat v} + e) + c_p\theta`. Returns the number of
+    non-finite entries of ``g`` (counted in the same pass, for the input check).
     """
     numba = _numba()
     if not _kernels:
@@ -90,16 +87,18 @@ def adam_step(
         dtype(param_coef),
         ams,
     )
-    if p.size < PARALLEL_MIN_SIZE or numba.get_num_threads() == 1 or not _parallel_lock.acquire(False):
-        _kernels["serial"](*args)
-        return
+    # One threaded kernel at a time (the fork-safe "workqueue" threading layer aborts the process
+    # on concurrent launches): a second caller runs serially instead, with the same results.
+    parallel_lock = lock()
+    if p.size < PARALLEL_MIN_SIZE or numba.get_num_threads() == 1 or not parallel_lock.acquire(False):
+        return int(_kernels["serial"](*args))
     # Chunks are handed out one at a time, so a core busy with other work delays only the chunks
     # it takes rather than a fixed share of the array.
     chunks = 8 * numba.get_num_threads()
     previous = numba.get_parallel_chunksize()
     numba.set_parallel_chunksize(1)
     try:
-        _kernels["parallel"](*args, chunks)
+        return int(_kernels["parallel"](*args, chunks))
     finally:
         numba.set_parallel_chunksize(previous)
-        _parallel_lock.release()
+        parallel_lock.release()

@@ -14,10 +14,13 @@ import numpy as np
 
 @numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
-    # The operations of transforms._adam_leaf (apply=True), element by element, in the same order.
+    # The operations of transforms._adam_leaf (apply=True), element by element, in the same order;
+    # returns the number of non-finite gradient entries (x - x is 0 only for finite x).
+    bad = 0
     for i in range(lo, hi):
         pi = p[i]
         gi = g[i]
+        bad += 0 if gi - gi == 0 else 1
         if gpc != 0:  # coupled weight decay: p * wd + g
             gi = pi * gpc + gi
         mi = m[i]
@@ -34,18 +37,25 @@ def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2,
         if pc != 0:  # decoupled weight decay: + p * (-lr wd)
             u = u + pi * pc
         p_out[i] = pi + u
+    return bad
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def adam_serial(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
-    _adam_range(0, p.size, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams)
+    return _adam_range(
+        0, p.size, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams
+    )
 
 
 @numba.njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 def adam_parallel(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams, chunks):
     n = p.size
     size = (n + chunks - 1) // chunks
+    bad = 0
     for c in numba.prange(chunks):
         lo = c * size
         hi = min(lo + size, n)
-        _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams)
+        bad += _adam_range(
+            lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams
+        )
+    return bad

@@ -15,6 +15,14 @@ in one pass over memory (the ``adam``/``adamw`` presets do). :func:`step` uses i
 falls back to ``update`` + ``apply_updates`` otherwise; either way the caller's arrays are never
 written to: new parameters and states are fresh arrays.
 
+Inputs are validated like losses' at the public boundary (the outermost ``update`` or ``step``
+call; transformations inside a :func:`chain` are not checked again): params and grads must have
+the same tree structure and exactly the same leaf shapes (no broadcasting), leaves must be arrays
+of real numbers (``None`` is refused), and -- while validation is on (``ll.config(validate=False)``
+switches it off) -- NaN or infinite gradients raise :class:`~losslab._core.validation.NonFiniteError`
+(a ``ValueError``) naming the leaf, e.g. ``grads['W1'] has 3 NaN entries``. Every
+:class:`GradientTransformation`, including one built by hand, gets these checks.
+
 Extra keyword arguments of ``update`` (such as ``value=loss`` for
 :func:`~losslab.optim.reduce_on_plateau`) are passed by :func:`chain` to every transformation
 whose ``update`` accepts them (by name or through ``**extra``); the others never see them.
@@ -22,20 +30,26 @@ whose ``update`` accepts them (by name or through ``**extra``); the others never
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from losslab._core import buffers as _buffers
+from losslab._core.config import get_config
 from losslab._core.tree import tree_map
+from losslab._core.validation import check_finite_tree, check_tree_leaves, check_tree_match
 
 __all__ = [
     "EmptyState",
     "GradientTransformation",
     "apply_updates",
     "chain",
+    "check_inputs",
+    "checks_finite_grads",
     "identity",
     "scale",
     "step",
@@ -46,18 +60,81 @@ Updates = Any
 State = Any
 
 
-class GradientTransformation(NamedTuple):
+class _Fields(NamedTuple):
+    init: Callable[[Params], State]
+    update: Callable[..., tuple[Updates, State]]
+    step: Callable[..., tuple[Params, State]] | None = None
+
+
+class GradientTransformation(_Fields):
     """``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``.
 
     ``step`` is optional: a fused ``step(grads, state, params, **extra) -> (new_params, new_state)``
     equal to ``update`` followed by :func:`apply_updates` (bitwise, on the same machine), made in
     fewer passes over memory. ``None`` (the default) means "no fused form"; call
     :func:`losslab.optim.step` rather than this field, it falls back to ``update``.
+
+    ``update`` and ``step`` are wrapped on construction with the input checks of the module
+    docstring (a function marked with :func:`checks_finite_grads` checks finiteness itself, in its
+    own pass over the gradients).
     """
 
-    init: Callable[[Params], State]
-    update: Callable[..., tuple[Updates, State]]
-    step: Callable[..., tuple[Params, State]] | None = None
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        init: Callable[[Params], State],
+        update: Callable[..., tuple[Updates, State]],
+        step: Callable[..., tuple[Params, State]] | None = None,
+    ) -> GradientTransformation:
+        return super().__new__(
+            cls, init, _checked(update, "update"), None if step is None else _checked(step, "step")
+        )
+
+
+# Set while a checked ``update``/``step`` runs: the transformations it calls are not re-checked.
+_inside: ContextVar[bool] = ContextVar("losslab_optim_inside", default=False)
+
+
+def checks_finite_grads(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an ``update``/``step`` that raises on non-finite gradients itself (from the pass it
+    makes anyway) while validation is on, so the boundary check does not read them twice."""
+    fn._losslab_checks_finite = True  # type: ignore[attr-defined]
+    return fn
+
+
+def check_inputs(where: str, grads: Any, params: Any, *, finite: bool = True) -> None:
+    """The boundary checks of ``update``/``step``: grads against params (structure, exact leaf
+    shapes, real dtypes; params may be ``None`` for ``update``) and, while validation is on and
+    ``finite``, finite gradients."""
+    if grads is None:
+        raise TypeError(f"{where}: grads is None; expected an array or a tree of arrays like params")
+    if params is None:
+        check_tree_leaves(where, "grads", grads)
+    else:
+        check_tree_match(where, "grads", grads, "params", params)
+    if finite and get_config().validate:
+        check_finite_tree(where, "grads", grads)
+
+
+def _checked(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    if getattr(fn, "_losslab_checked", False):
+        return fn
+    finite = not getattr(fn, "_losslab_checks_finite", False)
+
+    @functools.wraps(fn)
+    def checked(grads: Any, state: Any, params: Any = None, **extra: Any) -> Any:
+        if _inside.get():
+            return fn(grads, state, params, **extra)
+        check_inputs(kind, grads, params, finite=finite)
+        token = _inside.set(True)
+        try:
+            return fn(grads, state, params, **extra)
+        finally:
+            _inside.reset(token)
+
+    checked._losslab_checked = True  # type: ignore[attr-defined]
+    return checked
 
 
 class EmptyState(NamedTuple):
@@ -65,9 +142,10 @@ class EmptyState(NamedTuple):
 
 
 def identity() -> GradientTransformation:
-    """Pass gradients through unchanged."""
+    """Pass gradients through unchanged (as new arrays: updates never alias their inputs)."""
     return GradientTransformation(
-        lambda params: EmptyState(), lambda grads, state, params=None, **extra: (grads, state)
+        lambda params: EmptyState(),
+        lambda grads, state, params=None, **extra: (tree_map(lambda g: np.array(g, copy=True), grads), state),
     )
 
 
@@ -154,11 +232,13 @@ def apply_updates(params: Params, updates: Updates) -> Params:
     """``params + updates`` leaf-wise, as new arrays (inputs are never mutated).
 
     The result keeps each parameter's floating dtype (float32 parameters stay float32); integer
-    parameters become float64.
+    parameters become float64. ``updates`` must have the structure and leaf shapes of ``params``
+    exactly (no broadcasting).
 
     >>> apply_updates({"w": np.array([4.0])}, {"w": np.array([-2.4])})
     {'w': array([1.6])}
     """
+    check_tree_match("apply_updates", "updates", updates, "params", params)
     return tree_map(_add_leaf, params, updates)
 
 

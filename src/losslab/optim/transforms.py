@@ -35,10 +35,18 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 from losslab._core import buffers as _buffers
+from losslab._core.config import get_config
 from losslab._core.tree import tree_leaves, tree_map
-from losslab._core.validation import check_choice, check_in_range, check_int, check_positive
+from losslab._core.validation import (
+    NonFiniteError,
+    check_choice,
+    check_finite_tree,
+    check_in_range,
+    check_int,
+    check_positive,
+)
 from losslab.optim import _compiled
-from losslab.optim.base import EmptyState, GradientTransformation, _add_leaf
+from losslab.optim.base import EmptyState, GradientTransformation, _add_leaf, checks_finite_grads
 
 __all__ = [
     "MultiStepsState",
@@ -93,8 +101,28 @@ def _check_lr(where: str, lr: Any) -> LearningRate:
 
 
 def _lr_at(lr: LearningRate, count: int) -> float:
-    """The learning rate of the update that follows ``count`` completed ones."""
-    return float(lr(count)) if callable(lr) else lr
+    """The learning rate of the update that follows ``count`` completed ones.
+
+    A schedule's value is checked while validation is on: NaN, infinite or negative rates raise
+    :class:`~losslab._core.validation.NonFiniteError` (a ``ValueError``) naming ``lr`` and the step.
+    """
+    if not callable(lr):
+        return lr
+    raw = lr(count)
+    try:
+        if isinstance(raw, (bool, str)) or raw is None:
+            raise TypeError
+        eta = float(raw)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"optimizer: the lr schedule must return a real number, got lr={raw!r} at step {count}"
+        ) from None
+    if not (eta >= 0.0 and math.isfinite(eta)) and get_config().validate:
+        raise NonFiniteError(
+            f"optimizer: the lr schedule returned lr={eta!r} at step {count}; "
+            "a learning rate must be finite and >= 0"
+        )
+    return eta
 
 
 def _need_params(where: str, params: Tree) -> Tree:
@@ -158,7 +186,10 @@ def trace(decay: float, *, dampening: float = 0.0, nesterov: bool = False) -> Gr
             buffer = tree_map(lambda g: np.array(_as_float(g), copy=True), grads)
         else:
             buffer = tree_map(lambda g, b: decay * b + (1.0 - dampening) * _as_float(g), grads, state.buffer)
-        out = tree_map(lambda g, b: _as_float(g) + decay * b, grads, buffer) if nesterov else buffer
+        if nesterov:
+            out = tree_map(lambda g, b: _as_float(g) + decay * b, grads, buffer)
+        else:
+            out = tree_map(np.copy, buffer)  # (the updates never alias the state)
         return out, TraceState(state.step + 1, buffer)
 
     return GradientTransformation(init, update)
@@ -179,7 +210,7 @@ def ema(decay: float, *, debias: bool = False) -> GradientTransformation:
     def update(grads: Tree, state: TraceState, params: Tree = None, **extra: Any) -> tuple[Tree, TraceState]:
         count = state.step + 1
         v = tree_map(lambda g, m: _moment(_as_float(g), m, decay), grads, state.buffer)
-        out = tree_map(lambda m: m / _bias_correction(decay, count), v) if debias else v
+        out = tree_map(lambda m: m / _bias_correction(decay, count), v) if debias else tree_map(np.copy, v)
         return out, TraceState(count, v)
 
     return GradientTransformation(init, update)
@@ -254,7 +285,7 @@ def sutskever_nesterov(lr: LearningRate, beta: float = 0.9) -> GradientTransform
     ) -> tuple[Tree, SutskeverNesterovState]:
         eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v - eta * _as_float(g), grads, state.velocity)
-        return v, SutskeverNesterovState(state.step + 1, v)
+        return tree_map(np.copy, v), SutskeverNesterovState(state.step + 1, v)
 
     return GradientTransformation(init, update)
 
@@ -393,6 +424,7 @@ def _adam_leaf(
     param_coef: float = 0.0,
     grad_param_coef: float = 0.0,
     apply: bool = False,
+    probe: list[float] | None = None,
 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]:
     r"""One Adam step for one leaf, in cache-sized blocks, into fresh output arrays.
 
@@ -407,6 +439,10 @@ def _adam_leaf(
     :math:`p + u` -- exactly what :func:`~losslab.optim.apply_updates` would make of :math:`u` --
     in place of :math:`u`, without writing :math:`u` to memory; with Numba installed the whole
     step is one compiled pass (:mod:`losslab.optim._compiled`, bitwise equal).
+
+    ``probe`` (a list, for the input check): ``inf`` is appended when ``g`` holds a NaN or an
+    infinity (counted by the compiled pass, else found by a dot product of each block while it
+    is in cache, before any work on it).
     """
     g = _as_float(g)
     dtype = np.result_type(g.dtype, m.dtype)
@@ -419,7 +455,7 @@ def _adam_leaf(
         # a parameter of another dtype or shape (integers, a broadcast leaf): unfused, as apply_updates
         u, m_new, v_new, vm_new = _adam_leaf(
             g, m, v, v_max, b1=b1, b2=b2, eps=eps, coef=coef, root_scale=root_scale, param=param,
-            param_coef=param_coef, grad_param_coef=grad_param_coef,
+            param_coef=param_coef, grad_param_coef=grad_param_coef, probe=probe,
         )  # fmt: skip
         return _add_leaf(param, u), m_new, v_new, vm_new
     pf = None
@@ -433,11 +469,13 @@ def _adam_leaf(
     c1, c2 = 1.0 - b1, 1.0 - b2
     scaled_coef, scaled_eps = coef / root_scale, eps / root_scale
     if apply and pf is not None and _compiled.available():
-        _compiled.adam_step(
+        n_bad = _compiled.adam_step(
             pf, gf, mf, vf, vmf, (u_out, m_out, v_out, vm_out), c1=c1, c2=c2, b2=b2,
             scaled_coef=scaled_coef, scaled_eps=scaled_eps,
             grad_param_coef=grad_param_coef, param_coef=param_coef,
         )  # fmt: skip
+        if probe is not None:
+            probe.append(math.inf if n_bad else 0.0)
         return _reshaped(shape, u_out, m_out, v_out, vm_out)
     block = min(_BLOCK, max(n, 1))
     coupled = pf is not None and grad_param_coef != 0.0
@@ -452,6 +490,12 @@ def _adam_leaf(
             k = stop - start
             t = tmp[:k]
             gb = gf[start:stop]
+            if probe is not None:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    dot = float(np.dot(gb, gb))  # finite only if every entry is (block in cache)
+                if not math.isfinite(dot) and not np.isfinite(gb).all():
+                    probe.append(math.inf)  # the caller raises; no work on the invalid values
+                    return
             if tmp2 is not None and pf is not None:  # coupled weight decay: g + wd * p
                 gb = np.multiply(pf[start:stop], grad_param_coef, out=tmp2[:k])
                 gb += gf[start:stop]
@@ -539,6 +583,8 @@ def _adam_transformation(
                 param_coef = -eta * weight_decay
             else:
                 grad_coef = weight_decay
+        # The fused step checks the gradients' finiteness in its own pass (see checks_finite_grads).
+        probe: list[float] | None = [] if apply and get_config().validate else None
         use_params = params is not None and (apply or weight_decay != 0.0)
         leaves_p = params if use_params else tree_map(lambda _: None, grads)
         nu_max = state.nu_max if amsgrad else tree_map(lambda _: None, grads)
@@ -557,6 +603,7 @@ def _adam_transformation(
                 param_coef=param_coef,
                 grad_param_coef=grad_coef,
                 apply=apply,
+                probe=probe,
             ),
             grads,
             state.mu,
@@ -564,6 +611,8 @@ def _adam_transformation(
             nu_max,
             leaves_p,
         )
+        if probe is not None and not math.isfinite(sum(probe)):
+            check_finite_tree("step", "grads", grads)  # raises, naming the leaf
         pick = [tree_map(lambda g, r, i=i: r[i], grads, results) for i in range(4)]
         used_lr = None if lr is None else eta
         return pick[0], ScaleByAdamState(count, pick[1], pick[2], pick[3] if amsgrad else None, used_lr)
@@ -573,6 +622,7 @@ def _adam_transformation(
     ) -> tuple[Tree, ScaleByAdamState]:
         return run(grads, state, params, apply=False)
 
+    @checks_finite_grads
     def step(
         grads: Tree, state: ScaleByAdamState, params: Tree, **extra: Any
     ) -> tuple[Tree, ScaleByAdamState]:
@@ -634,7 +684,7 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
 
     def update(grads: Tree, state: EmptyState, params: Tree = None, **extra: Any) -> tuple[Tree, EmptyState]:
         if weight_decay == 0.0:
-            return grads, state
+            return tree_map(lambda g: np.array(_as_float(g), copy=True), grads), state
         params = _need_params("add_decayed_weights", params)
         return tree_map(lambda g, p: _as_float(g) + weight_decay * _as_float(p), grads, params), state
 
@@ -868,7 +918,7 @@ def reduce_on_plateau(
                 current_lr = new_lr
             cool, bad = cooldown, 0
         ratio = current_lr / lr
-        out = grads if ratio == 1.0 else tree_map(lambda g: _as_float(g) * ratio, grads)
+        out = tree_map(lambda g: _as_float(g) * ratio, grads)  # (a new array even for ratio 1)
         return out, ReduceOnPlateauState(current_lr, best, bad, cool, state.step + 1)
 
     return GradientTransformation(init, update)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from losslab._core.validation import check_int
+from losslab._core.validation import NonFiniteError, check_int
 from losslab.losses._spec import Loss
 from losslab.models._base import Model
 from losslab.optim.base import GradientTransformation
@@ -64,7 +64,8 @@ def fit(
     on the training set and on ``validation_data``. ``record_params=True`` keeps the parameters
     after every step in ``history.trajectory``.
 
-    Divergence -- a non-finite loss, gradient or model output -- stops training with a
+    Divergence -- a non-finite loss, gradient, learning rate, model output or (after an epoch's
+    last step) parameters -- stops training with a
     ``RuntimeWarning`` and ``history.diverged = True``; ``history.stop_reason`` says where, and
     ``history.params`` are the parameters at which it happened. A Rich progress bar shows the
     epochs when ``progress=True`` and standard output is a terminal.
@@ -145,10 +146,14 @@ def fit(
                     _diverged(history, run, epoch, step, v, gnorm)
                     break
                 # update + apply_updates, fused into one pass where the optimizer has a fused step
-                if pass_value:
-                    params, state = optimizer_step(optimizer, grads, state, params, value=v)
-                else:
-                    params, state = optimizer_step(optimizer, grads, state, params)
+                try:
+                    if pass_value:
+                        params, state = optimizer_step(optimizer, grads, state, params, value=v)
+                    else:
+                        params, state = optimizer_step(optimizer, grads, state, params)
+                except NonFiniteError as err:  # e.g. a schedule returning NaN: a divergence stop
+                    _diverged(history, run, epoch, step, v, gnorm, str(err))
+                    break
                 lr = lr_path.read(state)
                 log_loss.append(v)
                 log_gnorm.append(gnorm)
@@ -166,6 +171,9 @@ def fit(
                     if run.stop_reason is not None:
                         break
             if history.diverged:
+                break
+            if not _tree_finite(params):  # the epoch's last step is not followed by a loss check
+                _diverged(history, run, epoch, step - 1, v, gnorm, "the parameters became non-finite")
                 break
             epoch_logs = _end_of_epoch(
                 history, model, params, total / n, Xa, ya, val, loss_obj, lp, metric_fns
@@ -242,8 +250,21 @@ def _output_finite(model: Model, params: Any, X: np.ndarray) -> bool:
     return bool(np.isfinite(z).all())
 
 
-def _diverged(history: History, run: TrainingRun, epoch: int, step: int, value: float, gnorm: float) -> None:
-    what = f"the loss became {value}" if not math.isfinite(value) else f"the gradient norm became {gnorm}"
+def _tree_finite(params: Mapping[str, Any]) -> bool:
+    return all(bool(np.isfinite(p).all()) for p in params.values())
+
+
+def _diverged(
+    history: History,
+    run: TrainingRun,
+    epoch: int,
+    step: int,
+    value: float,
+    gnorm: float,
+    what: str | None = None,
+) -> None:
+    if what is None:
+        what = f"the loss became {value}" if not math.isfinite(value) else f"the gradient norm became {gnorm}"
     message = (
         f"training diverged at epoch {epoch + 1}, step {step + 1}: {what}; "
         "lower the learning rate or clip the gradients"
