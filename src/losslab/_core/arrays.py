@@ -19,6 +19,7 @@ import numpy.typing as npt
 __all__ = [
     "as_float",
     "as_floats",
+    "align_inputs",
     "as_int",
     "array_namespace",
     "is_numpy_namespace",
@@ -58,6 +59,70 @@ def array_namespace(*arrays: Any) -> ModuleType:
     import array_api_compat
 
     return array_api_compat.array_namespace(*foreign)
+
+
+def _framework(x: Any) -> str:
+    """A short name of the array's library, for messages ("a torch tensor", "a NumPy array")."""
+    if not _is_foreign_array(x):
+        return "a NumPy array" if isinstance(x, (np.ndarray, np.generic)) else f"a {type(x).__name__}"
+    top = type(x).__module__.split(".")[0]
+    return {"torch": "a torch tensor", "jax": "a JAX array", "jaxlib": "a JAX array"}.get(
+        top, f"a {top} array"
+    )
+
+
+def align_inputs(
+    where: str, named: dict[str, Any], differentiable: tuple[str, ...] | set[str]
+) -> tuple[ModuleType, dict[str, Any]]:
+    """The namespace of a call's arrays, with the non-differentiable NumPy inputs moved into it.
+
+    When one input is a framework tensor (PyTorch, JAX, ...), the targets, labels and weights
+    given as NumPy arrays, lists or numbers are converted to that framework, on the tensor's
+    device (floating targets in the tensor's floating dtype, integer labels kept integer), so
+    ``loss(logits_tensor, numpy_labels)`` works. A differentiable input that is not in the
+    framework, or inputs from two frameworks, raise ``TypeError`` naming both arguments.
+    ``None`` entries are left as they are.
+    """
+    foreign = {k: v for k, v in named.items() if v is not None and _is_foreign_array(v)}
+    if not foreign:
+        return np, named
+    import array_api_compat
+
+    ref_name = next((k for k in foreign if k in differentiable), next(iter(foreign)))
+    ref = foreign[ref_name]
+    xp = array_api_compat.array_namespace(ref)
+    for k, v in foreign.items():
+        try:
+            array_api_compat.array_namespace(ref, v)
+        except TypeError:
+            raise TypeError(
+                f"{where}: {ref_name} is {_framework(ref)} but {k} is {_framework(v)}; "
+                "pass the arrays of one call in one framework"
+            ) from None
+    out = dict(named)
+    device = array_api_compat.device(ref) if not is_tracer(ref) else None
+    ref_float = _is_floating(xp, ref.dtype)
+    for k, v in named.items():
+        if v is None or k in foreign:
+            continue
+        if k in differentiable:
+            raise TypeError(
+                f"{where}: {ref_name} is {_framework(ref)} but {k} is {_framework(v)}; "
+                f"the differentiable inputs ({', '.join(differentiable)}) must all be in one framework "
+                f"(convert {k}, e.g. torch.as_tensor({k}))"
+            )
+        arr = np.asarray(v)
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+            continue  # left for the loss's own type check (its message names the argument)
+        if np.issubdtype(arr.dtype, np.floating) and ref_float:
+            converted = xp.asarray(arr)
+            converted = xp.astype(converted, ref.dtype) if converted.dtype != ref.dtype else converted
+        else:
+            converted = xp.asarray(arr)
+        if device is not None and array_api_compat.device(converted) != device:
+            converted = array_api_compat.to_device(converted, device)
+        out[k] = converted
+    return xp, out
 
 
 def is_numpy_namespace(xp: ModuleType) -> bool:

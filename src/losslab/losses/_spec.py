@@ -35,6 +35,7 @@ import numpy as np
 
 from losslab._core import buffers
 from losslab._core.arrays import (
+    align_inputs,
     array_namespace,
     as_float,
     as_int,
@@ -430,7 +431,10 @@ class Loss:
             )
         check_choice(self.name, "reduction", reduction, REDUCTIONS)
         resolved = self.resolve_params(params)
-        xp = array_namespace(*inputs, sample_weight)
+        xp, named = align_inputs(
+            self.name, {**dict(zip(self.inputs, inputs)), "sample_weight": sample_weight}, self.differentiable
+        )
+        inputs, sample_weight = tuple(named[k] for k in self.inputs), named["sample_weight"]
         arrays = self._prepare(xp, tuple(inputs), resolved)
         fast = self._fast_path(xp, arrays, reduction, sample_weight, resolved, need_grad)
         if fast is not None:
