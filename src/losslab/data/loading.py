@@ -23,17 +23,24 @@ def load_csv(
     """Read a CSV file with a header row; ``y`` is the column ``target``, ``X`` the others.
 
     ``features`` picks (and orders) the feature columns; by default every column except ``target``,
-    in file order. All values must parse as numbers (``nan`` and ``inf`` are refused as well).
+    in file order. All values must parse as numbers (``nan`` and ``inf`` are refused as well). A
+    UTF-8 byte-order mark (as spreadsheets write) is skipped.
 
     Errors: ``FileNotFoundError`` for a missing file; ``ValueError`` for a missing column (listing
-    the columns that exist), a non-numeric or empty cell (naming the column and the line), a row
-    of the wrong length, or a file with no data rows.
+    the columns that exist), duplicate column names in the header or in ``features``, ``target``
+    listed among ``features``, a non-numeric or empty cell (naming the column and the line), a row
+    of the wrong length, or a file with no data rows; ``TypeError`` for a ``target`` that is not a
+    string or ``features`` that are not a sequence of strings.
     """
     where = "load_csv"
+    if not isinstance(target, str):
+        raise TypeError(f"{where}: target must be a column name (str), got target={target!r}")
+    if features is not None and (isinstance(features, str) or not all(isinstance(f, str) for f in features)):
+        raise TypeError(f"{where}: features must be a sequence of column names, got features={features!r}")
     p = os.fspath(path)
     if not os.path.isfile(p):
         raise FileNotFoundError(f"{where}: no such file: {p!r}")
-    with open(p, newline="", encoding="utf-8") as handle:
+    with open(p, newline="", encoding="utf-8-sig") as handle:
         reader = _csv.reader(handle, delimiter=delimiter)
         try:
             header = [h.strip() for h in next(reader)]
@@ -41,12 +48,22 @@ def load_csv(
             raise ValueError(f"{where}: {p!r} is empty; expected a header row") from None
         rows = [row for row in reader if row and any(cell.strip() for cell in row)]
     columns = ", ".join(header)
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise ValueError(
+            f"{where}: duplicate column name(s) {duplicates} in the header; column names must be unique"
+        )
     if target not in header:
         raise ValueError(f"{where}: target column {target!r} not found; columns are: {columns}")
     if features is None:
         names = [h for h in header if h != target]
     else:
         names = list(features)
+        if target in names:
+            raise ValueError(f"{where}: target column {target!r} is also listed in features {names}")
+        repeated = sorted({f for f in names if names.count(f) > 1})
+        if repeated:
+            raise ValueError(f"{where}: feature column(s) {repeated} listed more than once in features")
         missing = [f for f in names if f not in header]
         if missing:
             raise ValueError(f"{where}: feature column(s) {missing} not found; columns are: {columns}")

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import rankdata
 
-from losslab._core.validation import check_choice
+from losslab._core.validation import check_choice, check_number
 
 __all__ = [
     "accuracy",
@@ -54,9 +54,24 @@ __all__ = [
 Average = Literal["binary", "macro", "micro"]
 
 
+def _real(where: str, name: str, x: npt.ArrayLike) -> np.ndarray:
+    """``x`` as a finite real array (``TypeError`` for non-numbers, ``ValueError`` for NaN/inf)."""
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {name} must be array-like of numbers, got {type(x).__name__}") from None
+    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
+        raise TypeError(f"{where}: {name} must hold real numbers, got dtype {a.dtype}")
+    if np.issubdtype(a.dtype, np.complexfloating):
+        raise TypeError(f"{where}: {name} must be real, got dtype {a.dtype}")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise ValueError(f"{where}: {name} contains NaN or infinite values")
+    return a
+
+
 def _arrays(where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    p = np.asarray(y_pred, dtype=np.float64)
-    t = np.asarray(y_true)
+    p = _real(where, "y_pred", y_pred).astype(np.float64, copy=False)
+    t = _real(where, "y_true", y_true)
     if p.ndim == 2 and p.shape[1] == 1:
         p = p[:, 0]
     if t.ndim == 2 and t.shape[1] == 1:
@@ -66,8 +81,6 @@ def _arrays(where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> tuple[n
             f"{where}: y_pred and y_true must hold the same (non-zero) number of samples, "
             f"got shapes {p.shape} and {t.shape}"
         )
-    if not np.isfinite(p).all():
-        raise ValueError(f"{where}: y_pred contains NaN or infinite values")
     return p, t
 
 
@@ -75,6 +88,7 @@ def _labels(
     where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted and true integer labels (argmax over a class axis, else ``y_pred > threshold``)."""
+    threshold = check_number(where, "threshold", threshold)
     p, t = _arrays(where, y_pred, y_true)
     if p.ndim == 2:
         pred = p.argmax(axis=1)
@@ -115,7 +129,7 @@ def _prf(
     average: Average | None,
 ) -> tuple[float, float, float]:
     pred, true = _labels(where, y_pred, y_true, threshold)
-    multiclass = np.asarray(y_pred).ndim == 2 and np.asarray(y_pred).shape[1] > 1
+    multiclass = np.ndim(y_pred) == 2 and np.shape(y_pred)[1] > 1
     if average is None:
         average = "macro" if multiclass else "binary"
     check_choice(where, "average", average, ("binary", "macro", "micro"))
