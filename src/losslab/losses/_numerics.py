@@ -17,6 +17,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logsumexp",
+    "norm_scale",
     "one_hot",
     "relu",
     "sigmoid",
@@ -128,3 +129,17 @@ def _device(x: Any) -> Any:
 def reduce_like_torch(x: Any, reduction: str) -> Any:
     """``x.mean()``, ``x.sum()`` or ``x`` for ``reduction`` "mean", "sum", "none" (torch references)."""
     return x.mean() if reduction == "mean" else x.sum() if reduction == "sum" else x
+
+
+def norm_scale(xp: ModuleType, a: Any, axis: int | tuple[int, ...] = -1, *, always: bool = False) -> Any:
+    """A per-row factor ``s`` (a kept axis) that makes ``|a| / s <= 1`` where squares or powers of
+    ``a`` would overflow: ``max |a|`` over ``axis`` for rows whose entries exceed ``1e-4`` times the
+    square root of the dtype's largest value (every nonzero row with ``always``), else exactly 1,
+    so ordinary rows are computed unchanged.
+
+    ``||a|| = s ||a / s||`` then holds without overflow (the "scaled norm" of LAPACK's ``dnrm2``).
+    """
+    m = xp.max(xp.abs(a), axis=axis, keepdims=True)
+    huge = float(xp.finfo(a.dtype).max) ** 0.5 * 1e-4
+    use = m > 0 if always else m > huge
+    return xp.where(use, m, xp.ones_like(m))

@@ -440,7 +440,9 @@ class Loss:
         if fast is not None:
             return fast
         terms = self._forward(xp, arrays, resolved, need_grad)
-        if math.prod(tuple(terms.loss.shape)) == 0:  # (a mean over nothing is not a loss value)
+        if math.prod(tuple(terms.loss.shape)) == 0 and any(
+            math.prod(tuple(getattr(a, "shape", (1,)))) == 0 for a in arrays
+        ):  # an empty batch (not an empty selection, such as no mined triplets): nothing to average
             shapes = ", ".join(f"{n} {tuple(getattr(a, 'shape', ()))}" for n, a in zip(self.inputs, arrays))
             raise ValueError(f"{self.name}: the batch is empty ({shapes}); a loss needs at least one entry")
         return _reduce(self.name, xp, terms, reduction, sample_weight, need_grad, self._single_grad)

@@ -22,7 +22,7 @@ import numpy as np
 
 from losslab._core.arrays import as_floats
 from losslab._core.validation import check_bool, check_number, check_positive
-from losslab.losses._numerics import reduce_like_torch, sigmoid, softplus
+from losslab.losses._numerics import norm_scale, reduce_like_torch, sigmoid, softplus
 from losslab.losses._spec import Loss, Param, PointwiseLoss, Terms, register
 
 __all__ = [
@@ -298,20 +298,24 @@ def _penalty_prepare(xp, input_grads, **params):
 
 def _penalty_forward(xp, g, *, need_grad, target, weight, one_sided):
     flat = xp.reshape(g, (g.shape[0], -1))
-    norm = xp.sqrt(xp.sum(flat * flat, axis=1))
+    scale = norm_scale(xp, flat)  # (1 for ordinary rows; the max |g| where squares would overflow)
+    unit = flat / scale
+    scaled_norm = xp.sqrt(xp.sum(unit * unit, axis=1))
+    norm = scale[:, 0] * scaled_norm
     gap = norm - target
     if one_sided:
         gap = xp.maximum(gap, xp.zeros_like(gap))
     loss = weight * gap * gap
     if not need_grad:
         return Terms(loss)
-    safe = xp.where(norm > 0, norm, xp.ones_like(norm))
+    # d/dg = 2 w gap g / ||g|| = 2 w gap (g / s) / ||g / s||: bounded factors even where ||g|| overflows
+    safe = xp.where(norm > 0, scaled_norm, xp.ones_like(norm))
     factor = xp.where(norm > 0, 2.0 * weight * gap / safe, xp.zeros_like(norm))
     shape = (g.shape[0],) + (1,) * (g.ndim - 1)
 
     def vjp(cot):
         c = factor * cot
-        return (xp.reshape(c, shape) * g,)
+        return (xp.reshape(c, shape) * xp.reshape(unit, tuple(g.shape)),)
 
     return Terms(loss, vjp=vjp)
 

@@ -269,6 +269,56 @@ def _distillation_prepare(xp, student_logits, teacher_logits, labels, **params):
     return student, teacher, y
 
 
+def _series(xp, c, coefficients):
+    """``sum_k a_k c^k`` by Horner's rule."""
+    out = xp.zeros_like(c) + coefficients[-1]
+    for a in coefficients[-2::-1]:
+        out = out * c + a
+    return out
+
+
+_PHI = tuple(1.0 / math.factorial(k + 2) for k in range(9))  # (e^c - 1 - c) / c^2
+_PSI = tuple(1.0 / math.factorial(k + 1) for k in range(9))  # (e^c - 1) / c
+_SERIES_BELOW = 0.05
+
+
+def _tempered_kl(xp, student, teacher, t):
+    r"""``T^2 KL(q_T || p_T)`` per row and its gradient ``T (p_T - q_T)`` for any temperature.
+
+    With :math:`c = ((s - z) - E_q[s - z]) / T` (student ``s``, teacher ``z``, centered under
+    :math:`q_T`), :math:`KL = \log E_q[e^c]` and :math:`m = E_q[e^c - 1 - c] = E_q[e^c] - 1`, so
+    :math:`T^2 KL = (T^2 m) \log(1 + m) / m` with :math:`T^2 m = E_q[(Tc)^2 arphi(c)]`,
+    :math:`arphi(c) = (e^c - 1 - c)/c^2`; and :math:`T(p - q) = q (Tc\,\psi(c) - T m)/(1 + m)`,
+    :math:`\psi(c) = (e^c - 1)/c`. Every factor is bounded, so a huge temperature gives the exact
+    limit :math:`	frac12 \mathrm{Var}_q[s - z]` instead of :math:`\infty \cdot 0`.
+    """
+    log_q = log_softmax(xp, teacher / t)
+    q = xp.exp(log_q)
+    diff = student - teacher
+    tc = diff - xp.sum(q * diff, axis=-1, keepdims=True)  # T c, finite whatever T
+    c = tc / t
+    # Rows with some |c| > 1 (a temperature small against the logit gaps) take the direct form
+    # T^2 sum q (log q - log p), exact there; the bounded form takes the others.
+    direct = xp.max(xp.abs(c), axis=-1, keepdims=True) > 1.0
+    tc = xp.where(direct, xp.zeros_like(tc), tc)
+    c = xp.where(direct, xp.zeros_like(c), c)
+    small = xp.abs(c) < _SERIES_BELOW
+    safe_c = xp.where(small, xp.ones_like(c), c)
+    phi = xp.where(small, _series(xp, c, _PHI), (xp.expm1(safe_c) - safe_c) / (safe_c * safe_c))
+    psi = xp.where(small, _series(xp, c, _PSI), xp.expm1(safe_c) / safe_c)
+    t2m = xp.sum(q * tc * tc * phi, axis=-1)  # T^2 m >= 0
+    m = t2m / (t * t)
+    pos = m > 0
+    ratio = xp.where(pos, xp.log1p(m) / xp.where(pos, m, xp.ones_like(m)), xp.ones_like(m))
+    value = t2m * ratio
+    grad = q * (tc * psi - (t2m / t)[..., None]) / (1.0 + m)[..., None]
+    log_p = log_softmax(xp, student / t)
+    kl = xp.where(direct[..., 0], xp.sum(q * (log_q - log_p), axis=-1), xp.zeros_like(value))
+    value = xp.where(direct[..., 0], (t * kl) * t, value)  # (t * 0 * t = 0: no inf * 0 elsewhere)
+    grad = xp.where(direct, t * (xp.exp(log_p) - q), grad)
+    return value, grad
+
+
 def _distillation_forward(xp, student, teacher, labels, *, need_grad, alpha, temperature):
     t = temperature
     n_classes = student.shape[1]
@@ -276,15 +326,12 @@ def _distillation_forward(xp, student, teacher, labels, *, need_grad, alpha, tem
         xp.reshape(labels, (-1, 1)) == xp.reshape(xp.arange(n_classes), (1, -1)), student.dtype
     )
     log_p = log_softmax(xp, student)
-    log_p_t = log_softmax(xp, student / t)
-    log_q_t = log_softmax(xp, teacher / t)
-    q_t = xp.exp(log_q_t)
     hard = -xp.sum(one_hot * log_p, axis=-1)
-    soft = xp.sum(q_t * (log_q_t - log_p_t), axis=-1)
-    loss = alpha * hard + (1.0 - alpha) * t * t * soft
+    soft, soft_grad = _tempered_kl(xp, student, teacher, t)
+    loss = alpha * hard + (1.0 - alpha) * soft
     if not need_grad:
         return Terms(loss)
-    local = alpha * (xp.exp(log_p) - one_hot) + (1.0 - alpha) * t * (xp.exp(log_p_t) - q_t)
+    local = alpha * (xp.exp(log_p) - one_hot) + (1.0 - alpha) * soft_grad
 
     def vjp(cot):
         return (local * (cot if isinstance(cot, float) else cot[:, None]),)

@@ -80,7 +80,13 @@ def _cumulative(xp: ModuleType, values: Any, weights: Any) -> tuple[Any, Any]:
 
 
 def _wasserstein_pp(xp: ModuleType, u: Any, v: Any, uw: Any, vw: Any, p: float):
-    """``W_p^p`` per row of ``u`` (..., n) and ``v`` (..., m), and its VJP ``g -> (du, dv)``."""
+    """``W_p^p`` per row of ``u`` (..., n) and ``v`` (..., m), scaled, with a VJP ``g -> (du, dv)``.
+
+    Returns ``(total, vjp, s)``. For p = 1: ``total = W_1`` and ``s = None``. Otherwise ``s`` (a
+    kept last axis) is the largest quantile gap of the row and ``total = sum dt (|d| / s)^p``, so
+    ``W_p = s total^(1/p)`` without overflow for any p (p = 1e300 gives the largest gap, the
+    exact limit); ``vjp`` is then the VJP of ``s * total`` with ``s`` held fixed.
+    """
     n, m = u.shape[-1], v.shape[-1]
     batch = tuple(u.shape[:-1])
     perm_u, cu = _cumulative(xp, u, uw)
@@ -98,11 +104,18 @@ def _wasserstein_pp(xp: ModuleType, u: Any, v: Any, uw: Any, vw: Any, p: float):
     dt = xp.concat([ts[..., :1], ts[..., 1:] - ts[..., :-1]], axis=-1)
     d = _take(xp, us, iu) - _take(xp, vs, iv)
     a = xp.abs(d)
-    total = xp.sum(dt * (a if p == 1.0 else a**p), axis=-1)
+    scale = None
+    if p == 1.0:
+        total = xp.sum(dt * a, axis=-1)
+    else:
+        gap = xp.max(xp.where(dt > 0, a, xp.zeros_like(a)), axis=-1, keepdims=True)
+        scale = xp.where(gap > 0, gap, xp.ones_like(gap))
+        r = xp.where(dt > 0, a / scale, xp.zeros_like(a))  # <= 1 (empty intervals count 0)
+        total = xp.sum(dt * r**p, axis=-1)
 
     def vjp(g: Any) -> tuple[Any, Any]:
         g = g if isinstance(g, (int, float)) else g[..., None]
-        slope = xp.sign(d) if p == 1.0 else p * a ** (p - 1.0) * xp.sign(d)
+        slope = xp.sign(d) if scale is None else p * r ** (p - 1.0) * xp.sign(d)
         cum = xp.cumulative_sum(g * dt * slope, axis=-1)
         pos = xp.argsort(order, axis=-1, stable=True)  # merged position of each breakpoint
         last = cum[..., -1:]
@@ -118,16 +131,19 @@ def _wasserstein_pp(xp: ModuleType, u: Any, v: Any, uw: Any, vw: Any, p: float):
         inv_v = xp.argsort(perm_v, axis=-1, stable=True)
         return _take(xp, gu, inv_u), _take(xp, gv, inv_v)
 
-    return total, vjp
+    return total, vjp, scale
 
 
-def _root(xp: ModuleType, total: Any, p: float) -> tuple[Any, Any]:
-    """``W = total^(1/p)`` and ``dW/dtotal`` (0 where ``total = 0`` and p > 1)."""
+def _root(xp: ModuleType, total: Any, p: float, scale: Any = None) -> tuple[Any, Any]:
+    """``W = scale * total^(1/p)`` and ``dW/d(scale * total)`` with ``scale`` held fixed, i.e.
+    ``total^(1/p - 1) / p`` (0 where ``total = 0`` and p > 1); p = 1: ``(total, None)``."""
     if p == 1.0:
         return total, None
     pos = total > 0
     safe = xp.where(pos, total, xp.ones_like(total))
     w = xp.where(pos, safe ** (1.0 / p), xp.zeros_like(total))
+    if scale is not None:
+        w = scale * w
     slope = xp.where(pos, safe ** (1.0 / p - 1.0) / p, xp.zeros_like(total))
     return w, slope
 
@@ -186,8 +202,8 @@ def _w1d_prepare(xp, u_values, v_values, *, u_weights, v_weights, p):
 
 
 def _w1d_forward(xp, u, v, uw, vw, *, need_grad, u_weights, v_weights, p):
-    total, vjp_pp = _wasserstein_pp(xp, u, v, uw, vw, p)
-    loss, slope = _root(xp, total, p)
+    total, vjp_pp, scale = _wasserstein_pp(xp, u, v, uw, vw, p)
+    loss, slope = _root(xp, total, p, None if scale is None else scale[..., 0])
     if not need_grad:
         return Terms(loss)
     return Terms(loss, vjp=lambda cot: vjp_pp(cot if slope is None else cot * slope))
@@ -292,14 +308,24 @@ def _sw_forward(xp, x, y, *, need_grad, n_projections, p, seed):
     theta = xp.asarray(_directions(seed, x.shape[-1], n_projections), dtype=x.dtype)
     px = xp.matrix_transpose(x @ theta)  # (..., L, n)
     py = xp.matrix_transpose(y @ theta)
-    total, vjp_pp = _wasserstein_pp(xp, px, py, None, None, p)
-    loss, slope = _root(xp, xp.mean(total, axis=-1), p)
+    total, vjp_pp, scale = _wasserstein_pp(xp, px, py, None, None, p)
+    weight = None
+    if scale is None:
+        loss, slope = _root(xp, xp.mean(total, axis=-1), p)
+    else:
+        # one scale for all projections: the largest, S; projection L enters as (s_L / S)^p
+        big = xp.max(scale, axis=-2, keepdims=True)  # (..., 1, 1)
+        ratio = (scale / big)[..., 0]  # (..., L), <= 1
+        loss, slope = _root(xp, xp.mean(total * ratio**p, axis=-1), p, big[..., 0, 0])
+        weight = ratio ** (p - 1.0)  # d(mean_L T_L ratio_L^p) / d(s_L T_L), times S
     if not need_grad:
         return Terms(loss)
 
     def vjp(cot: Any) -> tuple[Any, Any]:
         g = cot if slope is None else cot * slope
         g = g / n_projections if isinstance(g, (int, float)) else (g / n_projections)[..., None]
+        if weight is not None:
+            g = g * weight
         gpx, gpy = vjp_pp(g)
         theta_t = xp.matrix_transpose(theta)
         return xp.matrix_transpose(gpx) @ theta_t, xp.matrix_transpose(gpy) @ theta_t

@@ -419,7 +419,12 @@ def _ssim_prepare(xp, y_pred, y_true, *, data_range, window_size, sigma, k1, k2)
 
 def _ssim_forward(xp, x, y, *, need_grad, data_range, window_size, sigma, k1, k2):
     w = _gaussian_window(window_size, sigma)
-    c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    c1, c2 = (k1 * data_range) * (k1 * data_range), (k2 * data_range) * (k2 * data_range)
+    if not (math.isfinite(c1) and math.isfinite(c2)):
+        raise ValueError(
+            f"ssim_loss: the stabilizers (k1 * data_range)^2 and (k2 * data_range)^2 must be finite, "
+            f"got data_range={data_range!r}, k1={k1!r}, k2={k2!r}"
+        )
     # one pass over the five stacked local statistics (fewer, larger array operations)
     stats = _blur(xp, xp.stack([x, y, x * x, y * y, x * y]), w)
     mx, my, exx, eyy, exy = (stats[i, ...] for i in range(5))
@@ -459,7 +464,12 @@ def _ssim_torch(torch, p, t, *, reduction, data_range=1.0, window_size=11, sigma
     def filt(z):
         return torch.nn.functional.conv2d(z, kernel, groups=channels)
 
-    c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
+    c1, c2 = (k1 * data_range) * (k1 * data_range), (k2 * data_range) * (k2 * data_range)
+    if not (math.isfinite(c1) and math.isfinite(c2)):
+        raise ValueError(
+            f"ssim_loss: the stabilizers (k1 * data_range)^2 and (k2 * data_range)^2 must be finite, "
+            f"got data_range={data_range!r}, k1={k1!r}, k2={k2!r}"
+        )
     mx, my = filt(p), filt(t)
     sxx, syy, sxy = filt(p * p) - mx**2, filt(t * t) - my**2, filt(p * t) - mx * my
     s = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx**2 + my**2 + c1) * (sxx + syy + c2))

@@ -44,7 +44,7 @@ from losslab._core.validation import (
     check_number,
     check_positive,
 )
-from losslab.losses._numerics import logsumexp
+from losslab.losses._numerics import logsumexp, norm_scale
 from losslab.losses._spec import (
     BINARY,
     NONNEGATIVE,
@@ -390,24 +390,34 @@ def _check_p(where: str, name: str, value: Any) -> float:
 
 
 def _pnorm(xp: ModuleType, u: Any, p: float) -> Any:
-    """||u||_p along the last axis."""
+    """||u||_p along the last axis, as ``s ||u / s||_p`` where powers would overflow.
+
+    For p = 2 only rows with huge entries are rescaled (the others are computed unchanged); for
+    other p > 1 every row is, by its max |u|, so ``|u / s|^p <= 1`` for any p (p = 1e300 gives the
+    max norm, the exact limit).
+    """
     if p == 2:
-        return _safe_sqrt(xp, xp.sum(u * u, axis=-1))
+        s = norm_scale(xp, u)
+        r = u / s
+        return s[..., 0] * _safe_sqrt(xp, xp.sum(r * r, axis=-1))
     a = xp.abs(u)
     if p == 1:
         return xp.sum(a, axis=-1)
-    s = xp.sum(a**p, axis=-1)
-    pos = s > 0
-    return xp.where(pos, xp.where(pos, s, xp.ones_like(s)) ** (1.0 / p), xp.zeros_like(s))
+    s = norm_scale(xp, a, always=True)
+    total = xp.sum((a / s) ** p, axis=-1)  # >= 1 where u != 0 (the max entry contributes 1)
+    pos = total > 0
+    return s[..., 0] * xp.where(
+        pos, xp.where(pos, total, xp.ones_like(total)) ** (1.0 / p), xp.zeros_like(total)
+    )
 
 
 def _pnorm_grad(xp: ModuleType, u: Any, d: Any, p: float) -> Any:
-    """d||u||_p / du = sign(u) |u|^{p-1} / ||u||_p^{p-1} (0 where ||u||_p = 0)."""
+    """d||u||_p / du = sign(u) (|u| / ||u||_p)^{p-1} (0 where ||u||_p = 0); the ratio is <= 1."""
     if p == 1:
         return xp.sign(u)
     if p == 2:
         return _safe_div(xp, u, d[..., None])
-    return _safe_div(xp, xp.sign(u) * xp.abs(u) ** (p - 1.0), d[..., None] ** (p - 1.0))
+    return xp.sign(u) * _safe_div(xp, xp.abs(u), d[..., None]) ** (p - 1.0)
 
 
 def _triplet_prepare(xp, anchor, positive, negative, *, margin, p, eps, swap):
@@ -557,8 +567,13 @@ def _cosine_embedding_prepare(xp, x1, x2, y, *, margin):
 
 
 def _cosine_embedding_forward(xp, x1, x2, y, *, need_grad, margin):
-    sq1 = xp.sum(x1 * x1, axis=-1) + COSINE_EPS
-    sq2 = xp.sum(x2 * x2, axis=-1) + COSINE_EPS
+    # Rows with huge entries are divided by their max |x| first (cos is scale-invariant; the eps
+    # term scales with them), so squares never overflow; other rows are computed unchanged.
+    s1, s2 = norm_scale(xp, x1), norm_scale(xp, x2)
+    x1, x2 = x1 / s1, x2 / s2
+    s1, s2 = s1[..., 0], s2[..., 0]
+    sq1 = xp.sum(x1 * x1, axis=-1) + COSINE_EPS / s1 / s1
+    sq2 = xp.sum(x2 * x2, axis=-1) + COSINE_EPS / s2 / s2
     den = xp.sqrt(sq1 * sq2)
     dot = xp.sum(x1 * x2, axis=-1)
     cos = dot / den
@@ -573,7 +588,7 @@ def _cosine_embedding_forward(xp, x1, x2, y, *, need_grad, margin):
         g_sq = -g * dot / (den * den) / (2.0 * den)
         g1 = (g / den)[..., None] * x2 + (2.0 * g_sq * sq2)[..., None] * x1
         g2 = (g / den)[..., None] * x1 + (2.0 * g_sq * sq1)[..., None] * x2
-        return g1, g2
+        return g1 / s1[..., None], g2 / s2[..., None]  # (the chain rule through x / s)
 
     return Terms(loss, vjp=vjp if need_grad else None)
 
