@@ -7,6 +7,8 @@ sets).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -56,12 +58,63 @@ _REGISTRY: dict[str, DatasetInfo] = {}
 Maker = Callable[..., Dataset]
 
 
+#: The most entries (samples times features) a generator makes: more would exhaust memory.
+MAX_ENTRIES = 10**8
+
+
 def _register(name: str, task: str, description: str) -> Callable[[Maker], Maker]:
     def deco(fn: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        _REGISTRY[name] = DatasetInfo(name, task, description, fn)
-        return fn
+        checked = _checked_arguments(name, fn)
+        _REGISTRY[name] = DatasetInfo(name, task, description, checked)
+        return checked
 
     return deco
+
+
+def _checked_arguments(where: str, fn: Maker) -> Maker:
+    """``fn`` with the checks every generator shares, read from its signature: float parameters
+    finite real numbers (or finite numeric arrays where a vector is allowed), integer ones
+    integers, and at most :data:`MAX_ENTRIES` entries; the generator's own checks follow."""
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def generator(*args: object, **kwargs: object) -> Dataset:
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{where}: {err}") from None
+        bound.apply_defaults()
+        for key, value in bound.arguments.items():
+            default = sig.parameters[key].default
+            if key == "seed":
+                continue
+            if isinstance(default, float):
+                if "ArrayLike" in str(sig.parameters[key].annotation) and isinstance(
+                    value, (list, tuple, np.ndarray)
+                ):
+                    _finite_array(where, key, value)
+                else:
+                    check_number(where, key, value)
+            elif isinstance(default, int) and not isinstance(default, bool):
+                check_int(where, key, value)
+            elif isinstance(default, tuple):
+                _finite_array(where, key, value)
+        n = int(bound.arguments.get("n", 1))  # type: ignore[call-overload]
+        width = int(bound.arguments.get("n_features", 2))  # type: ignore[call-overload]
+        if n * max(width, 1) > MAX_ENTRIES:
+            raise ValueError(f"{where}: n * n_features must be at most {MAX_ENTRIES:.0e}, got n={n}")
+        return fn(*bound.args, **bound.kwargs)
+
+    return generator
+
+
+def _finite_array(where: str, name: str, value: object) -> None:
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: {name} must hold real numbers, got {name}={value!r}") from None
+    if not np.isfinite(a).all():
+        raise ValueError(f"{where}: {name} must hold finite numbers, got {name}={value!r}")
 
 
 def names(task: str | None = None) -> list[str]:
@@ -87,6 +140,8 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got seed={seed!r}")
         return np.random.default_rng(seed)
     raise TypeError(f"seed must be an integer or a numpy Generator, got {seed!r}")
 
@@ -149,7 +204,13 @@ def outliers(
     n = check_int("outliers", "n", n, minimum=1)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"outliers: seed must be an integer, got seed={seed!r}")
-    idx = np.asarray(outlier_index, dtype=np.int64)
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"outliers: seed must be in [0, 2**32), got seed={seed!r}")
+    noise = check_positive("outliers", "noise", noise, strict=False)
+    raw = np.asarray(outlier_index, dtype=np.float64)  # (finite, checked by the wrapper)
+    if not np.all(raw == np.round(raw)) or (raw.size and np.abs(raw).max() >= 2**62):
+        raise ValueError(f"outliers: outlier_index must hold integer indices, got {outlier_index!r}")
+    idx = raw.astype(np.int64)
     shift = np.asarray(outlier_shift, dtype=np.float64)
     if idx.shape != shift.shape:
         raise ValueError(
@@ -226,6 +287,7 @@ def circles(
     r"""An outer circle of radius 1 (label 0) and an inner one of radius ``factor`` (label 1), angles
     evenly spaced, plus :math:`N(0, \text{noise}^2)` noise (as scikit-learn's ``make_circles``)."""
     n = check_int("circles", "n", n, minimum=2)
+    noise = check_positive("circles", "noise", noise, strict=False)
     factor = check_in_range("circles", "factor", factor, 0.0, 1.0, closed="neither")
     rng = _rng(seed)
     n_out = n // 2
@@ -253,6 +315,7 @@ def multiclass_blobs(
     r"""``n_classes`` Gaussian blobs (std ``std``) centred on a circle of radius ``radius``; labels are
     int64 class indices ``0..n_classes-1``."""
     n = check_int("multiclass_blobs", "n", n, minimum=1)
+    std = check_positive("multiclass_blobs", "std", std, strict=False)
     k = check_int("multiclass_blobs", "n_classes", n_classes, minimum=2)
     rng = _rng(seed)
     y = np.arange(n) % k

@@ -228,7 +228,11 @@ def _contrastive_forward(xp, x1, x2, similar, *, need_grad, margin):
     sq = xp.sum(u * u, axis=-1)
     d = _safe_sqrt(xp, sq)
     gap = _relu(xp, margin - d)
-    loss = 0.5 * (similar * sq + (1.0 - similar) * gap * gap)
+    # (masked, not multiplied: an overflowed similar-pair term must not turn 0 * inf into NaN)
+    zero = xp.zeros_like(sq)
+    loss = 0.5 * (
+        xp.where(similar != 0, similar * sq, zero) + xp.where(similar != 1, (1.0 - similar) * gap * gap, zero)
+    )
 
     def vjp(cot):
         # dl/du = [y - (1 - y) max(0, m - d) / d] u, with the second term 0 at d = 0.

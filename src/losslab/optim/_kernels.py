@@ -15,12 +15,13 @@ import numpy as np
 @numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
     # The operations of transforms._adam_leaf (apply=True), element by element, in the same order;
-    # returns the number of non-finite gradient entries (x - x is 0 only for finite x).
+    # returns the number of entries with a non-finite gradient or parameter (x - x is 0 only for
+    # finite x).
     bad = 0
     for i in range(lo, hi):
         pi = p[i]
         gi = g[i]
-        bad += 0 if gi - gi == 0 else 1
+        bad += 0 if (gi - gi == 0) and (pi - pi == 0) else 1
         if gpc != 0:  # coupled weight decay: p * wd + g
             gi = pi * gpc + gi
         mi = m[i]

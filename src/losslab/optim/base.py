@@ -20,7 +20,8 @@ call; transformations inside a :func:`chain` are not checked again): params and 
 the same tree structure and exactly the same leaf shapes (no broadcasting), leaves must be arrays
 of real numbers (``None`` is refused), and -- while validation is on (``ll.config(validate=False)``
 switches it off) -- NaN or infinite gradients raise :class:`~losslab._core.validation.NonFiniteError`
-(a ``ValueError``) naming the leaf, e.g. ``grads['W1'] has 3 NaN entries``. Every
+(a ``ValueError``) naming the leaf, e.g. ``grads['W1'] has 3 NaN entries`` (non-finite params
+too). Every
 :class:`GradientTransformation`, including one built by hand, gets these checks.
 
 Extra keyword arguments of ``update`` (such as ``value=loss`` for
@@ -106,7 +107,7 @@ def checks_finite_grads(fn: Callable[..., Any]) -> Callable[..., Any]:
 def check_inputs(where: str, grads: Any, params: Any, *, finite: bool = True) -> None:
     """The boundary checks of ``update``/``step``: grads against params (structure, exact leaf
     shapes, real dtypes; params may be ``None`` for ``update``) and, while validation is on and
-    ``finite``, finite gradients."""
+    ``finite``, finite gradients and parameters."""
     if grads is None:
         raise TypeError(f"{where}: grads is None; expected an array or a tree of arrays like params")
     if params is None:
@@ -115,6 +116,8 @@ def check_inputs(where: str, grads: Any, params: Any, *, finite: bool = True) ->
         check_tree_match(where, "grads", grads, "params", params)
     if finite and get_config().validate:
         check_finite_tree(where, "grads", grads)
+        if params is not None:
+            check_finite_tree(where, "params", params)
 
 
 def _checked(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:

@@ -88,6 +88,7 @@ def sgd(
 def momentum(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
     r"""Heavy-ball momentum: ``sgd(lr, momentum=beta)``, :math:`b_t = \beta b_{t-1} + g_t`,
     :math:`\theta \leftarrow \theta - \eta b_t` (Polyak 1964)."""
+    beta = check_in_range("momentum", "beta", beta, 0.0, 1.0)
     return sgd(lr, momentum=beta)
 
 
@@ -97,6 +98,7 @@ def nesterov(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformati
     See :func:`~losslab.optim.sutskever_nesterov` for the look-ahead form and the change of
     variables that makes the two the same method.
     """
+    beta = check_in_range("nesterov", "beta", beta, 0.0, 1.0, closed="right")
     return sgd(lr, momentum=beta, nesterov=True)
 
 

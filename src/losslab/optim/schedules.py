@@ -46,6 +46,14 @@ class Schedule:
         return self.description
 
 
+def _power(gamma: float, k: int) -> float:
+    """``gamma ** k``, ``inf`` where it overflows (Python raises ``OverflowError`` there)."""
+    try:
+        return gamma**k
+    except OverflowError:
+        return math.inf
+
+
 def _lr(where: str, lr: Any) -> float:
     return check_positive(where, "lr", lr, strict=False)
 
@@ -62,7 +70,7 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
     step_size = check_int("step_decay", "step_size", step_size, minimum=1)
     gamma = check_positive("step_decay", "gamma", gamma, strict=False)
     return Schedule(
-        lambda k: lr * gamma ** (k // step_size),
+        lambda k: lr * _power(gamma, k // step_size),
         f"step_decay(lr={lr!r}, step_size={step_size}, gamma={gamma!r})",
     )
 
@@ -76,7 +84,7 @@ def multistep_decay(lr: float, milestones: Sequence[int], gamma: float = 0.1) ->
     marks = sorted(check_int("multistep_decay", "milestones", m, minimum=0) for m in milestones)
     gamma = check_positive("multistep_decay", "gamma", gamma, strict=False)
     return Schedule(
-        lambda k: lr * gamma ** bisect.bisect_right(marks, k),
+        lambda k: lr * _power(gamma, bisect.bisect_right(marks, k)),
         f"multistep_decay(lr={lr!r}, milestones={marks}, gamma={gamma!r})",
     )
 
@@ -85,7 +93,7 @@ def exponential_decay(lr: float, gamma: float) -> Schedule:
     r""":math:`\eta_k = \eta\,\gamma^k` (``ExponentialLR``)."""
     lr = _lr("exponential_decay", lr)
     gamma = check_positive("exponential_decay", "gamma", gamma, strict=False)
-    return Schedule(lambda k: lr * gamma**k, f"exponential_decay(lr={lr!r}, gamma={gamma!r})")
+    return Schedule(lambda k: lr * _power(gamma, k), f"exponential_decay(lr={lr!r}, gamma={gamma!r})")
 
 
 def _cosine(lr: float, eta_min: float, k: int, period: int) -> float:

@@ -440,8 +440,8 @@ def _adam_leaf(
     in place of :math:`u`, without writing :math:`u` to memory; with Numba installed the whole
     step is one compiled pass (:mod:`losslab.optim._compiled`, bitwise equal).
 
-    ``probe`` (a list, for the input check): ``inf`` is appended when ``g`` holds a NaN or an
-    infinity (counted by the compiled pass, else found by a dot product of each block while it
+    ``probe`` (a list, for the input check): ``inf`` is appended when ``g`` (or the parameter)
+    holds a NaN or an infinity (counted by the compiled pass, else found by a dot product of each block while it
     is in cache, before any work on it).
     """
     g = _as_float(g)
@@ -491,9 +491,10 @@ def _adam_leaf(
             t = tmp[:k]
             gb = gf[start:stop]
             if probe is not None:
+                pb = gb if pf is None else pf[start:stop]
                 with np.errstate(over="ignore", invalid="ignore"):
-                    dot = float(np.dot(gb, gb))  # finite only if every entry is (block in cache)
-                if not math.isfinite(dot) and not np.isfinite(gb).all():
+                    dot = float(np.dot(gb, gb)) + float(np.dot(pb, pb))  # finite iff all entries are
+                if not math.isfinite(dot) and not (np.isfinite(gb).all() and np.isfinite(pb).all()):
                     probe.append(math.inf)  # the caller raises; no work on the invalid values
                     return
             if tmp2 is not None and pf is not None:  # coupled weight decay: g + wd * p
@@ -613,6 +614,7 @@ def _adam_transformation(
         )
         if probe is not None and not math.isfinite(sum(probe)):
             check_finite_tree("step", "grads", grads)  # raises, naming the leaf
+            check_finite_tree("step", "params", params)
         pick = [tree_map(lambda g, r, i=i: r[i], grads, results) for i in range(4)]
         used_lr = None if lr is None else eta
         return pick[0], ScaleByAdamState(count, pick[1], pick[2], pick[3] if amsgrad else None, used_lr)
