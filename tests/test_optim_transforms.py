@@ -349,6 +349,8 @@ def test_weight_decay_needs_params():
 
 
 def test_registry():
-    assert O.names() == ["adagrad", "adam", "adamw", "gd", "momentum", "nesterov", "rmsprop", "sgd"]
+    assert O.names() == [
+        "adagrad", "adam", "adamw", "ema_momentum", "gd", "momentum", "nesterov", "rmsprop", "sgd", "velocity",
+    ]  # fmt: skip
     assert O.get("Adam").init(np.zeros(1)).step == 0
     assert isinstance(O.get("sgd", lr=0.1, momentum=0.9), O.GradientTransformation)

@@ -12,5 +12,5 @@ __all__ = ["app", "console", "main"]
 
 
 def main() -> None:
-    """Entry point of the ``losslab`` console script."""
-    app()
+    """Entry point of the ``losslab`` console script (and of ``python -m losslab``)."""
+    app(prog_name="losslab")

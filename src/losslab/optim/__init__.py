@@ -31,6 +31,7 @@ from losslab.optim.optimizers import (
     adagrad,
     adam,
     adamw,
+    ema_momentum,
     gd,
     get,
     momentum,
@@ -38,6 +39,7 @@ from losslab.optim.optimizers import (
     nesterov,
     rmsprop,
     sgd,
+    velocity,
 )
 from losslab.optim.transforms import (
     MultiStepsState,
@@ -91,6 +93,7 @@ __all__ = [
     "clip_by_value",
     "decoupled_weight_decay",
     "ema",
+    "ema_momentum",
     "gd",
     "get",
     "gradcheck",
@@ -114,5 +117,6 @@ __all__ = [
     "step",
     "sutskever_nesterov",
     "trace",
+    "velocity",
     "velocity_momentum",
 ]

@@ -29,13 +29,28 @@ from losslab.optim.transforms import (
     _adam_transformation,
     _check_lr,
     add_decayed_weights,
+    ema,
     scale_by_adagrad,
     scale_by_learning_rate,
     scale_by_rms,
     trace,
+    velocity_momentum,
 )
 
-__all__ = ["adagrad", "adam", "adamw", "gd", "get", "momentum", "names", "nesterov", "rmsprop", "sgd"]
+__all__ = [
+    "adagrad",
+    "adam",
+    "adamw",
+    "ema_momentum",
+    "gd",
+    "get",
+    "momentum",
+    "names",
+    "nesterov",
+    "rmsprop",
+    "sgd",
+    "velocity",
+]
 
 
 def _check_betas(where: str, betas: Any) -> tuple[float, float]:
@@ -98,6 +113,26 @@ def nesterov(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformati
     variables that makes the two the same method.
     """
     return sgd(lr, momentum=beta, nesterov=True)
+
+
+def ema_momentum(lr: LearningRate = 1e-3, beta: float = 0.9, debias: bool = False) -> GradientTransformation:
+    r"""EMA momentum (the curriculum's first form): :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`,
+    :math:`\theta \leftarrow \theta - \eta v_t`.
+
+    ``chain(ema(beta, debias=debias), scale_by_learning_rate(lr))``. With a constant lr it is
+    ``torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)`` (and Keras' SGD likewise): the EMA
+    form's step is :math:`1-\beta` times PyTorch's for the same ``lr``.
+    """
+    return chain(ema(beta, debias=debias), scale_by_learning_rate(_check_lr("ema_momentum", lr)))
+
+
+def velocity(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
+    r"""Classic velocity momentum: :math:`v_t = \beta v_{t-1} + \eta g_t`, :math:`\theta \leftarrow \theta - v_t`.
+
+    :func:`~losslab.optim.velocity_momentum` under a registry name; with a constant lr it is
+    ``torch.optim.SGD(lr, momentum=beta)`` exactly (the lr sits inside the velocity).
+    """
+    return velocity_momentum(lr, beta)
 
 
 def gd(lr: LearningRate = 1e-3) -> GradientTransformation:
@@ -237,11 +272,13 @@ _REGISTRY: dict[str, Callable[..., GradientTransformation]] = {
     "adagrad": adagrad,
     "adam": adam,
     "adamw": adamw,
+    "ema_momentum": ema_momentum,
     "gd": gd,
     "momentum": momentum,
     "nesterov": nesterov,
     "rmsprop": rmsprop,
     "sgd": sgd,
+    "velocity": velocity,
 }
 
 

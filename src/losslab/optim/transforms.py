@@ -186,10 +186,11 @@ def ema(decay: float, *, debias: bool = False) -> GradientTransformation:
 
 
 class VelocityMomentumState(NamedTuple):
-    """The velocity :math:`v` (lr included) and the update count."""
+    """The velocity :math:`v` (lr included), the update count and the rate of the latest update."""
 
     step: int
     velocity: Tree
+    lr: float = math.nan
 
 
 def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransformation:
@@ -211,7 +212,7 @@ def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransforma
     ) -> tuple[Tree, VelocityMomentumState]:
         eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v + eta * _as_float(g), grads, state.velocity)
-        return tree_map(np.negative, v), VelocityMomentumState(state.step + 1, v)
+        return tree_map(np.negative, v), VelocityMomentumState(state.step + 1, v, eta)
 
     return GradientTransformation(init, update)
 

@@ -32,7 +32,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from losslab._core.validation import check_choice
 
@@ -177,6 +176,8 @@ def roc_auc(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
     .. math:: \mathrm{AUC} = \Big(\sum_{i: y_i=1} \mathrm{rank}(s_i) - n_+(n_+ + 1)/2\Big) / (n_+ n_-)
     """
     s, t = _binary_scores("roc_auc", y_pred, y_true)
+    from scipy.stats import rankdata  # (scipy.stats is slow to import: only when used)
+
     ranks = rankdata(s)  # average ranks for ties
     n_pos = t.sum()
     n_neg = t.size - n_pos

@@ -1,0 +1,80 @@
+r"""Default learning rates for optimizer races: one rate per (test function, optimizer).
+
+PyTorch's default rates (``adam``'s 1e-3) barely move an optimizer in a 100-step race, and one
+rate for every optimizer makes some of them diverge and others crawl. These rates were measured
+on each function from its suggested start over 100 steps, on a grid of 1e-4 ... 2: the rate kept
+makes clear progress, keeps the path inside the function's plot limits and is at most half the
+smallest grid rate that diverges (so a path shows the method, not the edge of stability). Every
+optimizer goes downhill from the start and none diverges (``tests/test_cli_conventions.py`` checks it for every function and optimizer).
+
+==================  =======  ========  ========  ============  ========  ======  =======  =======
+function            gd/sgd   momentum  nesterov  ema_momentum  velocity  adam    adamw    rmsprop
+==================  =======  ========  ========  ============  ========  ======  =======  =======
+quadratic_bowl      0.1      0.02      0.05      0.2           0.02      0.1     0.1      0.05
+rosenbrock          0.002    0.002     0.001     0.02          0.002     0.5     0.5      0.05
+(any other)         0.01     0.002     0.002     0.02          0.002     0.1     0.1      0.01
+==================  =======  ========  ========  ============  ========  ======  =======  =======
+
+``adagrad``: 0.5 on ``quadratic_bowl``, 1.0 on ``rosenbrock``, 0.5 elsewhere. The momentum forms
+use :math:`\beta = 0.9`; ``ema_momentum``'s rate is ten times ``momentum``'s because the EMA form
+scales the step by :math:`1 - \beta` (see :func:`losslab.optim.ema_momentum`).
+
+>>> default_learning_rate("rosenbrock", "adam")
+0.5
+>>> default_learning_rate("some_new_function", "sgd")
+0.01
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["DEFAULT_LEARNING_RATES", "FALLBACK_LEARNING_RATES", "default_learning_rate"]
+
+#: Rates for functions without a row of their own (and optimizers without a column: ``None``).
+FALLBACK_LEARNING_RATES: Mapping[str, float] = {
+    "gd": 0.01,
+    "sgd": 0.01,
+    "momentum": 0.002,
+    "nesterov": 0.002,
+    "ema_momentum": 0.02,
+    "velocity": 0.002,
+    "adam": 0.1,
+    "adamw": 0.1,
+    "rmsprop": 0.01,
+    "adagrad": 0.5,
+}
+
+#: ``DEFAULT_LEARNING_RATES[function][optimizer]``: the measured rates of the module docstring.
+DEFAULT_LEARNING_RATES: Mapping[str, Mapping[str, float]] = {
+    "quadratic_bowl": {
+        "gd": 0.1,
+        "sgd": 0.1,
+        "momentum": 0.02,
+        "nesterov": 0.05,
+        "ema_momentum": 0.2,
+        "velocity": 0.02,
+        "adam": 0.1,
+        "adamw": 0.1,
+        "rmsprop": 0.05,
+        "adagrad": 0.5,
+    },
+    "rosenbrock": {
+        "gd": 0.002,
+        "sgd": 0.002,
+        "momentum": 0.002,
+        "nesterov": 0.001,
+        "ema_momentum": 0.02,
+        "velocity": 0.002,
+        "adam": 0.5,
+        "adamw": 0.5,
+        "rmsprop": 0.05,
+        "adagrad": 1.0,
+    },
+}
+
+
+def default_learning_rate(function: str, optimizer: str) -> float | None:
+    """The race's rate for ``optimizer`` on ``function``, or ``None`` (the optimizer's own default)."""
+    row = DEFAULT_LEARNING_RATES.get(function, {})
+    return row.get(optimizer, FALLBACK_LEARNING_RATES.get(optimizer))
