@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -100,8 +101,31 @@ def _check_pos_weight(where: str, name: str, value: Any) -> Any:
     return _check_weights(where, name, value, scalar=True, strict=True)
 
 
+class ClassWeights(dict[int, float]):
+    """Keras-style class weights ``{class index: weight}``; classes not listed weigh 1."""
+
+    def vector(self, n_classes: int, where: str, name: str) -> np.ndarray:
+        """The weights as one entry per class (PyTorch's ``weight``)."""
+        out = np.ones(n_classes)
+        for k, w in self.items():
+            if k >= n_classes:
+                raise ValueError(f"{where}: {name} has class {k}, but y_pred has {n_classes} classes")
+            out[k] = w
+        return out
+
+
 def _check_class_weight(where: str, name: str, value: Any) -> Any:
-    return _check_weights(where, name, value, scalar=False, strict=False)
+    """One weight per class, as a 1-d array or as a dict ``{class index: weight}`` (Keras)."""
+    if not isinstance(value, Mapping):
+        return _check_weights(where, name, value, scalar=False, strict=False)
+    out = ClassWeights()
+    for k, w in value.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise TypeError(f"{where}: {name} keys must be class indices (int >= 0), got {k!r}")
+        out[int(k)] = check_positive(where, f"{name}[{k}]", w, strict=False)
+    if not out:
+        raise ValueError(f"{where}: {name} must not be an empty dict")
+    return out
 
 
 def _check_alpha_binary(where: str, name: str, value: Any) -> Any:
@@ -127,6 +151,8 @@ CLASS_WEIGHT = Param(None, _check_class_weight, "one weight per class (PyTorch's
 
 def _class_vector(xp: ModuleType, value: Any, like: Any, name: str, where: str) -> Any:
     """A per-class parameter as an array like ``like``; its size must be the class count."""
+    if isinstance(value, ClassWeights):
+        value = value.vector(like.shape[-1], where, name)
     if np.ndim(value) == 0:
         return value
     n = like.shape[-1]

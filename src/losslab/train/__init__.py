@@ -19,7 +19,7 @@ from losslab.train.callbacks import (
 )
 from losslab.train.history import History
 from losslab.train.loop import fit, learning_rate_of
-from losslab.train.race import RaceEntry, race
+from losslab.train.race import RaceEntry, RaceResults, race
 from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "History",
     "LossChangeThreshold",
     "RaceEntry",
+    "RaceResults",
     "TrainingRun",
     "ValidationPlateau",
     "default_loss",

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from losslab._core.validation import check_int, check_positive
 from losslab.optim.base import GradientTransformation, apply_updates
 
-__all__ = ["RaceEntry", "race"]
+__all__ = ["RaceEntry", "RaceResults", "race"]
 
 
 class RaceEntry(NamedTuple):
@@ -34,6 +34,22 @@ class RaceEntry(NamedTuple):
     diverged: bool
 
 
+class RaceResults(list[RaceEntry]):
+    """The entries of a race (a list of :class:`RaceEntry`), shown as a table in notebooks."""
+
+    def to_markdown(self) -> str:
+        """One row per optimizer: final value, distance to the nearest minimum, steps to tol."""
+        rows = ["| optimizer | final value | distance to minimum | steps to tol |", "|---|---|---|---|"]
+        for e in self:
+            final = "diverged" if e.diverged else f"{e.final_value:.6g}"
+            hit = "-" if e.steps_to_tol is None else str(e.steps_to_tol)
+            rows.append(f"| {e.name} | {final} | {e.distance:.6g} | {hit} |")
+        return "\n".join(rows) + "\n"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
 def race(
     function: Any,
     optimizers: Mapping[str, GradientTransformation],
@@ -41,7 +57,7 @@ def race(
     steps: int = 100,
     start: npt.ArrayLike | None = None,
     tol: float = 1e-6,
-) -> list[RaceEntry]:
+) -> RaceResults:
     """Run each optimizer for ``steps`` steps from ``start`` (default: the function's suggested start).
 
     A run whose iterate or value becomes non-finite stops there and is marked ``diverged``.
@@ -61,7 +77,7 @@ def race(
     f_star = getattr(function, "minimum_value", None)
     if f_star is None:
         f_star = min(float(function.value(m)) for m in minima)
-    results = []
+    results = RaceResults()
     for name, opt in optimizers.items():
         if not isinstance(opt, GradientTransformation):
             raise TypeError(
