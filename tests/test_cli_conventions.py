@@ -95,6 +95,8 @@ def test_completion_script_and_completion_requests():
     [
         ("list", "--task", "regression"),
         ("show", "huber"),
+        ("show", "adam"),
+        ("show", "cosine_decay"),
         ("explain", "huber", "--y-pred", "5", "--y-true", "3", "--delta", "2"),
         ("race", "quadratic_bowl", "--optimizers", "sgd,adam", "--steps", "5"),
         ("train", "--epochs", "3", "--no-progress", "--loss", "huber", "--loss-param", "delta=2"),

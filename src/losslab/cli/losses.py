@@ -8,6 +8,7 @@ registered loss works from the command line with no change here.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import typer
@@ -86,15 +87,62 @@ def _yes(flag: bool) -> str:
 # --------------------------------------------------------------------------- show
 
 
+def complete_shown(incomplete: str) -> list[str]:
+    """Shell completion of what ``show`` knows: losses, aliases, optimizers and schedules."""
+    return sorted(
+        {*complete_loss(incomplete), *(n for n in ll.optim.cards.names() if n.startswith(incomplete))}
+    )
+
+
 @app.command("show")
 def show(
     name: str = typer.Argument(
-        ..., help="A loss name or alias (see `losslab list`).", autocompletion=complete_loss
+        ..., help="A loss (or alias), optimizer or schedule name.", autocompletion=complete_shown
     ),
     as_json: JsonOption = False,
 ) -> None:
-    """Formula, gradient, properties, defaults, domains, when to use it, equivalents, references."""
-    c = ll.explain.card(_loss(name))
+    """The card of a loss, an optimizer or a schedule: formula, defaults, equivalents, references."""
+    try:
+        loss = ll.losses.get(name)
+    except ValueError:
+        try:
+            optimizer_card = ll.optim.cards.card(name)
+        except ValueError:
+            known = [*complete_loss(""), *ll.optim.cards.names()]
+            close = difflib.get_close_matches(name.strip().lower().replace("-", "_"), known, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(
+                f"show: unknown loss, optimizer or schedule {name!r}.{hint} Losses: see `losslab list`; "
+                f"optimizers and schedules: {', '.join(ll.optim.cards.names())}"
+            ) from None
+        _show_optimizer(optimizer_card, as_json)
+        return
+    _show_loss(loss, as_json)
+
+
+def _show_optimizer(c: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(c)
+        return
+    console.print(Panel(Text(c.summary), title=f"[bold]{escape(c.name)}[/bold] ({c.kind})", expand=True))
+    console.print(Panel(Text(c.formula or "-"), title="Formula (LaTeX)"))
+    table = Table(title="Hyperparameters")
+    for column in ("hyperparameter", "default", "meaning"):
+        table.add_column(column)
+    for key, default, meaning in c.hyperparameters:
+        table.add_row(key, default if isinstance(default, str) else repr(default), meaning)
+    console.print(table)
+    usage = Table.grid(padding=(0, 2))
+    usage.add_column(style="bold")
+    usage.add_column()
+    for label, value in (("PyTorch", c.torch), ("Optax", c.optax), ("Keras", c.keras)):
+        usage.add_row(label, Text(value))
+    usage.add_row("conventions", Text(c.conventions or "-"))
+    console.print(Panel(usage, title="Equivalents and conventions"))
+
+
+def _show_loss(loss: ll.losses.Loss, as_json: bool) -> None:
+    c = ll.explain.card(loss)
     if as_json:
         emit_json(c)
         return

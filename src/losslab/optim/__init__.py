@@ -9,7 +9,7 @@ tools (numerical gradient, gradient check, random search) in :mod:`losslab.optim
 ``adamw``; compiled when the optional Numba extra is installed) -- the same numbers, bitwise.
 """
 
-from losslab.optim import schedules
+from losslab.optim import cards, schedules
 from losslab.optim.base import (
     ChainState,
     EmptyState,
@@ -88,6 +88,7 @@ __all__ = [
     "adamw",
     "add_decayed_weights",
     "apply_updates",
+    "cards",
     "chain",
     "clip_by_global_norm",
     "clip_by_value",
