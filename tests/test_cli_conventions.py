@@ -425,12 +425,12 @@ def test_explain_help_lists_the_loss_parameters():
 
 
 @pytest.mark.parametrize("function", ll.landscape.functions.names())
-@pytest.mark.parametrize("optimizer", ll.optim.names())
+@pytest.mark.parametrize("optimizer", ll.landscape.rates.race_names())
 def test_race_default_rates_make_progress(function, optimizer):
     fn = ll.landscape.functions.get(function)
     rate = ll.landscape.default_learning_rate(function, optimizer)
     assert rate is not None and rate > 0
-    [entry] = ll.train.race(fn, {optimizer: ll.optim.get(optimizer, lr=rate)}, steps=100)
+    [entry] = ll.train.race(fn, {optimizer: ll.landscape.rates.race_optimizer(optimizer, lr=rate)}, steps=100)
     assert not entry.diverged
     assert entry.values[-1] < 0.5 * entry.values[0]  # clear progress from the start
     (x0, x1), (y0, y1) = fn.limits

@@ -57,3 +57,25 @@ def test_velocity_state_exposes_the_scheduled_rate():
     for expected in (0.1, 0.05, 0.025):
         _, state = opt.update(np.ones(2), state, w)
         assert ll.train.learning_rate_of(state) == expected
+
+
+def test_race_steps_sutskever_nesterov_at_its_look_ahead_point():
+    # Sutskever's look-ahead points x_t + beta v_t are PyTorch's Nesterov iterates (same method).
+    bowl = ll.landscape.functions.get("quadratic_bowl")
+    opt = ll.landscape.rates.race_optimizer("sutskever_nesterov", lr=0.05, beta=0.9)
+    [entry] = ll.train.race(bowl, {"s": opt}, steps=40)
+    w, state = bowl.start.copy(), opt.init(bowl.start)
+    looks = [state.lookahead(w)]
+    for t in range(40):
+        updates, state = opt.update(bowl.grad(state.lookahead(w)), state, w)
+        w = ll.optim.apply_updates(w, updates)
+        np.testing.assert_array_equal(entry.path[t + 1], w)
+        looks.append(state.lookahead(w))
+    [pytorch_form] = ll.train.race(bowl, {"n": ll.optim.nesterov(lr=0.05, beta=0.9)}, steps=40)
+    np.testing.assert_allclose(np.stack(looks), pytorch_form.path, rtol=1e-10, atol=1e-12)
+
+
+def test_race_names_include_every_momentum_form():
+    names = ll.landscape.rates.race_names()
+    for form in ("momentum", "nesterov", "ema_momentum", "velocity", "sutskever_nesterov"):
+        assert form in names

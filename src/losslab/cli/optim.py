@@ -19,7 +19,7 @@ import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
 from losslab.cli._parse import output_path, parse_params, parse_scoped_params
 
-_MOMENTUM_FORMS = "momentum, nesterov (PyTorch), ema_momentum, velocity"
+_MOMENTUM_FORMS = "momentum, nesterov (PyTorch), ema_momentum, velocity, sutskever_nesterov"
 
 
 def _split(text: str) -> list[str]:
@@ -92,7 +92,7 @@ def race(
         key = name if name not in built else _label(name, rate)
         if key in built:
             raise UsageError(f"race: {key} is given twice")
-        built[key] = ll.optim.get(name, **params)
+        built[key] = ll.landscape.rates.race_optimizer(name, **params)
         rates[key] = rate
     with step(f"racing on {fn.name}"):
         entries = ll.train.race(fn, built, steps=steps, tol=tol)

@@ -15,6 +15,8 @@ rosenbrock          0.002    0.002     0.001     0.02          0.002     0.5    
 (any other)         0.01     0.002     0.002     0.02          0.002     0.1     0.1      0.01
 ==================  =======  ========  ========  ============  ========  ======  =======  =======
 
+``sutskever_nesterov`` (Sutskever's look-ahead form, which the race steps with the gradient at
+its look-ahead point) takes ``nesterov``'s rates: it is the same method.
 ``adagrad``: 0.5 on ``quadratic_bowl``, 1.0 on ``rosenbrock``, 0.5 elsewhere. The momentum forms
 use :math:`\beta = 0.9`; ``ema_momentum``'s rate is ten times ``momentum``'s because the EMA form
 scales the step by :math:`1 - \beta` (see :func:`losslab.optim.ema_momentum`).
@@ -27,9 +29,27 @@ scales the step by :math:`1 - \beta` (see :func:`losslab.optim.ema_momentum`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["DEFAULT_LEARNING_RATES", "FALLBACK_LEARNING_RATES", "default_learning_rate"]
+from losslab.optim import optimizers as _optimizers
+from losslab.optim.base import GradientTransformation
+from losslab.optim.transforms import sutskever_nesterov
+
+#: Momentum forms a race can run besides the registered optimizers (they need the race's help:
+#: Sutskever's form takes its gradient at a look-ahead point, which ``ll.train.race`` provides).
+RACE_FORMS: Mapping[str, Callable[..., GradientTransformation]] = {
+    "sutskever_nesterov": lambda lr=1e-3, beta=0.9: sutskever_nesterov(lr, beta),
+}
+
+__all__ = [
+    "DEFAULT_LEARNING_RATES",
+    "FALLBACK_LEARNING_RATES",
+    "RACE_FORMS",
+    "default_learning_rate",
+    "race_names",
+    "race_optimizer",
+]
 
 #: Rates for functions without a row of their own (and optimizers without a column: ``None``).
 FALLBACK_LEARNING_RATES: Mapping[str, float] = {
@@ -76,5 +96,24 @@ DEFAULT_LEARNING_RATES: Mapping[str, Mapping[str, float]] = {
 
 def default_learning_rate(function: str, optimizer: str) -> float | None:
     """The race's rate for ``optimizer`` on ``function``, or ``None`` (the optimizer's own default)."""
+    if optimizer == "sutskever_nesterov":
+        optimizer = "nesterov"
     row = DEFAULT_LEARNING_RATES.get(function, {})
     return row.get(optimizer, FALLBACK_LEARNING_RATES.get(optimizer))
+
+
+def race_names() -> list[str]:
+    """Every name a race accepts: the registered optimizers and :data:`RACE_FORMS`."""
+    return sorted({*_optimizers.names(), *RACE_FORMS})
+
+
+def race_optimizer(name: str, **hyperparams: Any) -> GradientTransformation:
+    """The optimizer a race runs under ``name`` (``ll.optim.get`` or one of :data:`RACE_FORMS`).
+
+    >>> race_optimizer("sutskever_nesterov", lr=0.01).init(0.0).beta
+    0.9
+    """
+    key = name.lower() if isinstance(name, str) else name
+    if key in RACE_FORMS:
+        return RACE_FORMS[key](**hyperparams)
+    return _optimizers.get(name, **hyperparams)

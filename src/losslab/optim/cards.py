@@ -19,6 +19,7 @@ from typing import Any
 
 from losslab.optim import optimizers as _optimizers
 from losslab.optim import schedules as _schedules
+from losslab.optim import transforms as _transforms
 
 __all__ = ["OPTIMIZERS", "SCHEDULES", "Card", "card", "names"]
 
@@ -138,6 +139,15 @@ OPTIMIZERS: dict[str, _Declared] = {
         "keras.optimizers.SGD(learning_rate, momentum=beta, nesterov=True)",
         "Sutskever's look-ahead form (ll.optim.sutskever_nesterov) is the same method: PyTorch's "
         "iterates are its look-ahead points.",
+    ),
+    "sutskever_nesterov": _Declared(
+        "Nesterov momentum in Sutskever et al.'s look-ahead form (2013): the gradient at x + beta v.",
+        "v_{t+1} = \\beta v_t - \\eta\\nabla f(x_t + \\beta v_t),\\ x_{t+1} = x_t + v_{t+1}",
+        {"lr": _LR, "beta": "momentum factor"},
+        "torch.optim.SGD(params, lr, momentum=beta, nesterov=True) (its iterates are the look-ahead points)",
+        "optax.sgd(learning_rate, momentum=beta, nesterov=True) (the same change of variables)",
+        "keras.optimizers.SGD(learning_rate, momentum=beta, nesterov=True) (the same change of variables)",
+        "Take the gradient at ll.optim.nesterov_lookahead(params, state, beta); ll.train.race does.",
     ),
     "ema_momentum": _Declared(
         "EMA momentum, the curriculum's first form: an exponential moving average of gradients.",
@@ -299,7 +309,9 @@ SCHEDULES: dict[str, _Declared] = {
 def _factory(name: str) -> Callable[..., Any]:
     if name in _optimizers._REGISTRY:
         return _optimizers._REGISTRY[name]
-    return getattr(_schedules, name)
+    if name in SCHEDULES:
+        return getattr(_schedules, name)
+    return getattr(_transforms, name)
 
 
 #: Registered optimizers whose card has only their docstring's summary (no declaration yet).

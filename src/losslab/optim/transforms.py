@@ -218,10 +218,15 @@ def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransforma
 
 
 class SutskeverNesterovState(NamedTuple):
-    """The velocity :math:`v` of Sutskever's Nesterov method and the update count."""
+    """The velocity :math:`v` of Sutskever's Nesterov method, the update count and :math:`\beta`."""
 
     step: int
     velocity: Tree
+    beta: float = math.nan
+
+    def lookahead(self, params: Tree) -> Tree:
+        r"""The point :math:`x + \beta v` where the next gradient is taken (:func:`nesterov_lookahead`)."""
+        return nesterov_lookahead(params, self, self.beta)
 
 
 def sutskever_nesterov(lr: LearningRate, beta: float = 0.9) -> GradientTransformation:
@@ -248,14 +253,14 @@ def sutskever_nesterov(lr: LearningRate, beta: float = 0.9) -> GradientTransform
     beta = check_in_range("sutskever_nesterov", "beta", beta, 0.0, 1.0, closed="both")
 
     def init(params: Tree) -> SutskeverNesterovState:
-        return SutskeverNesterovState(0, _zeros(params))
+        return SutskeverNesterovState(0, _zeros(params), beta)
 
     def update(
         grads: Tree, state: SutskeverNesterovState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, SutskeverNesterovState]:
         eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v - eta * _as_float(g), grads, state.velocity)
-        return v, SutskeverNesterovState(state.step + 1, v)
+        return v, SutskeverNesterovState(state.step + 1, v, beta)
 
     return GradientTransformation(init, update)
 

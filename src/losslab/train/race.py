@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from losslab._core.validation import check_int, check_positive
 from losslab.optim.base import GradientTransformation, apply_updates
+from losslab.optim.transforms import SutskeverNesterovState
 
 __all__ = ["RaceEntry", "RaceResults", "race"]
 
@@ -61,6 +62,8 @@ def race(
     """Run each optimizer for ``steps`` steps from ``start`` (default: the function's suggested start).
 
     A run whose iterate or value becomes non-finite stops there and is marked ``diverged``.
+    :func:`~losslab.optim.sutskever_nesterov` gets its gradient at its look-ahead point, as the
+    method asks; every other optimizer at the iterate.
 
     >>> import losslab as ll
     >>> bowl = ll.landscape.functions.get("quadratic_bowl")
@@ -90,7 +93,9 @@ def race(
         diverged = False
         with np.errstate(over="ignore", invalid="ignore"):
             for _ in range(steps):
-                updates, state = opt.update(np.asarray(function.grad(w), dtype=np.float64), state, w)
+                # Sutskever's Nesterov form takes its gradient at the look-ahead point x + beta v.
+                at = state.lookahead(w) if isinstance(state, SutskeverNesterovState) else w
+                updates, state = opt.update(np.asarray(function.grad(at), dtype=np.float64), state, w)
                 w = apply_updates(w, updates)
                 value = float(function.value(w))
                 if not (np.isfinite(w).all() and math.isfinite(value)):
