@@ -8,7 +8,7 @@
 (3, 3)
 """
 
-from losslab.train import metrics
+from losslab.train import metrics, regularization, weighting
 from losslab.train.callbacks import (
     Callback,
     EarlyStopping,
@@ -39,4 +39,6 @@ __all__ = [
     "make_model",
     "metrics",
     "race",
+    "regularization",
+    "weighting",
 ]

@@ -26,6 +26,9 @@ from losslab.models._base import Model
 from losslab.optim.base import GradientTransformation
 from losslab.optim.base import step as optimizer_step
 from losslab.train import metrics as _metrics
+from losslab.train import regularization as _regularization
+from losslab.train import weighting as _weighting
+from losslab.train._batch import BatchObjective, weight_shape
 from losslab.train.callbacks import Callback, TrainingRun
 from losslab.train.history import History
 
@@ -50,8 +53,11 @@ def fit(
     metrics: Sequence[str | Callable[..., float]] | None = None,
     loss_params: Mapping[str, Any] | None = None,
     init_params: Mapping[str, Any] | None = None,
+    regularizer: str | Mapping[str, Any] | None = None,
+    sample_weight: npt.ArrayLike | None = None,
+    class_weight: str | Mapping[int, float] | npt.ArrayLike | None = None,
 ) -> History:
-    """Train ``model`` on ``(X, y)``; return a :class:`History` with the final ``params``.
+    r"""Train ``model`` on ``(X, y)``; return a :class:`History` with the final ``params``.
 
     ``loss`` is a registered name or loss object (``None``: the model's default) and
     ``loss_params`` its hyperparameters (``{"delta": 1.0}``); ``optimizer`` a
@@ -63,6 +69,18 @@ def fit(
     callables ``(y_pred, y_true) -> float`` evaluated on the model's output at each epoch's end,
     on the training set and on ``validation_data``. ``record_params=True`` keeps the parameters
     after every step in ``history.trajectory``.
+
+    The objective is :math:`\frac1{|B|}\sum_{i\in B} w_i\,\ell_i + R(\theta)`.
+    ``regularizer`` adds :math:`R(\theta)` -- registered L1 / L2 / elastic-net penalties on the
+    weight matrices by default, e.g. ``{"l2_regularizer": {"strength": 1e-3}}`` or ``{"l1": 1e-4}``
+    (see :mod:`losslab.train.regularization`); it is logged apart from the data loss, as
+    ``history.steps["penalty"]`` and ``history.epochs["penalty"]``, while ``"loss"`` stays the data
+    loss. ``sample_weight`` (one weight per sample) and ``class_weight`` (``"balanced"``, a mapping
+    label -> weight, or an array) weight each sample's loss, the weights travelling with their
+    samples through the shuffling (see :mod:`losslab.train.weighting`: the batch mean divides by
+    the batch size, as Keras). A model with dropout runs in training mode with masks drawn from
+    ``seed`` at every step (independently of the initialization and shuffling streams); the
+    validation loss and the metrics are computed in evaluation mode.
 
     Divergence -- a non-finite loss, gradient or model output -- stops training with a
     ``RuntimeWarning`` and ``history.diverged = True``; ``history.stop_reason`` says where, and
@@ -101,7 +119,12 @@ def fit(
             )
         val = (Xv, yv)
     metric_fns = [(_metric_name(m), _metrics.get(m)) for m in (metrics or ())]
+    penalties = _regularization.resolve(regularizer, model)
+    weights = _weighting.sample_weights(ya, sample_weight=sample_weight, class_weight=class_weight)
     init_rng, shuffle_rng = _rngs(seed)
+    objective = BatchObjective(
+        model, loss_obj, lp, penalties, _dropout_rng(seed), weight_shape(model, loss_obj, ya)
+    )
     params = model.init(init_rng) if init_params is None else model.check_params(init_params)
     state = optimizer.init(params)
     pass_value = _accepts_value(optimizer.update)
@@ -116,9 +139,9 @@ def fit(
     step_cbs = [cb for cb in cbs if type(cb).on_step_end is not Callback.on_step_end]
     steps_log = history.steps
     log_loss, log_gnorm, log_lr = steps_log["loss"], steps_log["grad_norm"], steps_log["lr"]
+    log_penalty = steps_log.setdefault("penalty", []) if penalties else None
     trajectory = history.trajectory
     lr_path = _LearningRatePath()
-    vag = model._value_and_grad
     bar = _ProgressBar(progress, epochs, model)
 
     step = 0
@@ -128,18 +151,20 @@ def fit(
             if shuffle and bs < n:
                 order = shuffle_rng.permutation(n)
                 Xe, ye = Xa[order], ya[order]
+                we = None if weights is None else weights[order]
             else:
-                Xe, ye = Xa, ya
-            total = 0.0
+                Xe, ye, we = Xa, ya, weights
+            total = total_penalty = 0.0
             for start in range(0, n, bs):
                 Xb, yb = Xe[start : start + bs], ye[start : start + bs]
+                wb = None if we is None else we[start : start + bs]
                 try:
-                    value, grads = vag(params, Xb, yb, loss_obj, lp)
+                    value, penalty, grads = objective(params, Xb, yb, wb)
                 except ValueError:
                     if _output_finite(model, params, Xb):
                         raise
-                    value, grads = math.nan, None
-                v = float(value)
+                    value, penalty, grads = math.nan, 0.0, None
+                v = float(value) + penalty  # the objective the optimizer minimizes
                 gnorm = _global_norm(grads) if grads is not None else math.nan
                 if not (math.isfinite(v) and math.isfinite(gnorm)):
                     _diverged(history, run, epoch, step, v, gnorm)
@@ -150,7 +175,11 @@ def fit(
                 else:
                     params, state = optimizer_step(optimizer, grads, state, params)
                 lr = lr_path.read(state)
+                v -= penalty  # logged: the data loss, the penalty apart
                 log_loss.append(v)
+                if log_penalty is not None:
+                    log_penalty.append(penalty)
+                    total_penalty += penalty * Xb.shape[0]
                 log_gnorm.append(gnorm)
                 log_lr.append(lr)
                 if trajectory is not None:
@@ -170,6 +199,9 @@ def fit(
             epoch_logs = _end_of_epoch(
                 history, model, params, total / n, Xa, ya, val, loss_obj, lp, metric_fns
             )
+            if log_penalty is not None:
+                epoch_logs["penalty"] = total_penalty / n
+                history.epochs.setdefault("penalty", []).append(epoch_logs["penalty"])
             run.params = params
             for cb in cbs:
                 cb.on_epoch_end(run, epoch, epoch_logs)
@@ -214,6 +246,13 @@ def _rngs(seed: Any) -> tuple[np.random.Generator, np.random.Generator]:
         raise TypeError(f"fit: seed must be an integer or a numpy Generator, got seed={seed!r}")
     a, b = np.random.SeedSequence(seed).spawn(2)
     return np.random.default_rng(a), np.random.default_rng(b)
+
+
+def _dropout_rng(seed: Any) -> np.random.Generator:
+    """The dropout-mask stream: a third child of ``seed`` (the first two drive init and shuffling)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])
 
 
 def _accepts_value(update: Callable[..., Any]) -> bool:

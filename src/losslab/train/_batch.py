@@ -1,0 +1,70 @@
+r"""The objective of one training step: data loss (weighted, through dropout) plus the penalty.
+
+For a batch :math:`B` with per-sample weights :math:`w_i` and dropout masks :math:`m` drawn for the
+step, ``BatchObjective`` returns :math:`L_B = \frac1{|B|}\sum_{i\in B} w_i\,\ell(f_m(x_i;\theta), y_i)`
+(the loss's own reduction with ``sample_weight``), :math:`R(\theta)` and
+:math:`\nabla_\theta (L_B + R)`. It is the one place :func:`~losslab.train.fit` turns its options
+into a value and a gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from losslab.losses._spec import Loss
+from losslab.models._base import Model
+from losslab.train import regularization as _regularization
+
+__all__ = ["BatchObjective", "weight_shape"]
+
+
+def weight_shape(model: Model, loss: Loss, y: np.ndarray) -> tuple[int, ...]:
+    """How a ``(n,)`` per-sample weight is shaped to broadcast against the unreduced loss.
+
+    One entry per sample for losses over a class axis and for 1-D outputs, a column ``(n, 1)``
+    for element-wise losses on ``(n, k)`` outputs.
+    """
+    squeeze = model.n_out == 1 and y.ndim == 1
+    components = getattr(loss, "components", None)
+    kinds = {c.kind for c, _ in components} if components else {loss.kind}
+    return (-1,) if squeeze or kinds == {"class_axis"} else (-1, 1)
+
+
+class BatchObjective:
+    """``(data value, penalty, grads)`` of a batch for ``model``, ``loss`` and the fit's options."""
+
+    def __init__(
+        self,
+        model: Model,
+        loss: Loss,
+        loss_params: Mapping[str, Any],
+        penalties: Sequence[_regularization.Penalty],
+        dropout_rng: np.random.Generator | None,
+        weight_shape: tuple[int, ...] = (-1,),
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.loss_params = dict(loss_params)
+        self.penalties = list(penalties)
+        self.dropout_rng = dropout_rng if model.has_dropout else None
+        self.weight_shape = weight_shape
+
+    def __call__(
+        self, params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray, weights: np.ndarray | None
+    ) -> tuple[Any, float, dict[str, np.ndarray]]:
+        masks = None
+        if self.dropout_rng is not None:
+            masks = self.model.dropout_masks(self.dropout_rng, X.shape[0])
+        sw = None if weights is None else weights.reshape(self.weight_shape)
+        value, grads = self.model._value_and_grad(
+            dict(params), X, y, self.loss, self.loss_params, sample_weight=sw, masks=masks
+        )
+        if not self.penalties:
+            return value, 0.0, grads
+        penalty, pgrads = _regularization.value_and_grad(self.penalties, params)
+        for k, g in pgrads.items():
+            grads[k] = grads[k] + g
+        return value, penalty, grads
