@@ -63,7 +63,9 @@ def fit(
     ``loss_params`` its hyperparameters (``{"delta": 1.0}``); ``optimizer`` a
     :class:`~losslab.optim.GradientTransformation` (or a registered optimizer name). When the
     optimizer's ``update`` accepts a ``value=`` keyword (plateau reduction), the step's loss is
-    passed. ``seed`` drives the initialization (unless ``init_params`` is given; they are never
+    passed; an optimizer that declares ``"hessian"`` in its ``extra_args`` (``ll.optim.newton()``)
+    gets the dense Hessian of the step's objective (central differences of the analytic gradient,
+    :math:`2d` backprops: small models only). ``seed`` drives the initialization (unless ``init_params`` is given; they are never
     mutated) and the per-epoch shuffling (skipped for full batches, where order does not matter):
     the same seed gives the same run. ``metrics`` are names from :mod:`losslab.train.metrics` or
     callables ``(y_pred, y_true) -> float`` evaluated on the model's output at each epoch's end,
@@ -128,6 +130,8 @@ def fit(
     params = model.init(init_rng) if init_params is None else model.check_params(init_params)
     state = optimizer.init(params)
     pass_value = _accepts_value(optimizer.update)
+    _check_extra_args(optimizer)
+    needs_hessian = "hessian" in optimizer.extra_args
 
     history = History(params=params, trajectory=[params] if record_params else None)
     run = TrainingRun(model, params, history, val is not None)
@@ -170,10 +174,10 @@ def fit(
                     _diverged(history, run, epoch, step, v, gnorm)
                     break
                 # update + apply_updates, fused into one pass where the optimizer has a fused step
-                if pass_value:
-                    params, state = optimizer_step(optimizer, grads, state, params, value=v)
-                else:
-                    params, state = optimizer_step(optimizer, grads, state, params)
+                extra: dict[str, Any] = {"value": v} if pass_value else {}
+                if needs_hessian:
+                    extra["hessian"] = objective.hessian(params, Xb, yb, wb)
+                params, state = optimizer_step(optimizer, grads, state, params, **extra)
                 lr = lr_path.read(state)
                 v -= penalty  # logged: the data loss, the penalty apart
                 log_loss.append(v)
@@ -246,6 +250,18 @@ def _rngs(seed: Any) -> tuple[np.random.Generator, np.random.Generator]:
         raise TypeError(f"fit: seed must be an integer or a numpy Generator, got seed={seed!r}")
     a, b = np.random.SeedSequence(seed).spawn(2)
     return np.random.default_rng(a), np.random.default_rng(b)
+
+
+_PROVIDED_EXTRA_ARGS = frozenset({"hessian", "value"})
+
+
+def _check_extra_args(optimizer: GradientTransformation) -> None:
+    missing = sorted(optimizer.extra_args - _PROVIDED_EXTRA_ARGS)
+    if missing:
+        raise ValueError(
+            f"fit: the optimizer needs {', '.join(missing)} at every update, which fit cannot provide "
+            f"(it provides {', '.join(sorted(_PROVIDED_EXTRA_ARGS))})"
+        )
 
 
 def _dropout_rng(seed: Any) -> np.random.Generator:
