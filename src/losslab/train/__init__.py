@@ -19,6 +19,7 @@ from losslab.train.callbacks import (
 )
 from losslab.train.history import History
 from losslab.train.loop import fit, learning_rate_of
+from losslab.train.multitask import MultiTask, multitask
 from losslab.train.race import RaceEntry, race
 from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
 
@@ -29,6 +30,7 @@ __all__ = [
     "GradientNormThreshold",
     "History",
     "LossChangeThreshold",
+    "MultiTask",
     "RaceEntry",
     "TrainingRun",
     "ValidationPlateau",
@@ -38,6 +40,7 @@ __all__ = [
     "learning_rate_of",
     "make_model",
     "metrics",
+    "multitask",
     "race",
     "regularization",
     "weighting",

@@ -70,12 +70,34 @@ class BatchObjective:
         value, grads = self.model._value_and_grad(
             dict(params), X, y, self.loss, self.loss_params, sample_weight=sw, masks=masks
         )
+        return self._add_penalty(value, grads, params)
+
+    def _add_penalty(
+        self, value: Any, grads: dict[str, np.ndarray], params: Mapping[str, np.ndarray]
+    ) -> tuple[Any, float, dict[str, np.ndarray]]:
         if not self.penalties:
             return value, 0.0, grads
         penalty, pgrads = _regularization.value_and_grad(self.penalties, params)
         for k, g in pgrads.items():
             grads[k] = grads[k] + g
         return value, penalty, grads
+
+    def value(self, params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> float:
+        """The data loss in evaluation mode (no dropout, no weights, no penalty): the validation loss."""
+        value, _ = self.model._value_and_grad(
+            dict(params), X, y, self.loss, self.loss_params, need_grad=False
+        )
+        return float(value)
+
+    def epoch_logs(self, params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        """Extra per-epoch records (none for a single loss)."""
+        return {}
+
+    def init_params(
+        self, params: dict[str, np.ndarray], given: Mapping[str, Any] | None
+    ) -> dict[str, np.ndarray]:
+        """The model's parameters plus any the objective trains itself (none for a single loss)."""
+        return params
 
     def hessian(
         self, params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray, weights: np.ndarray | None

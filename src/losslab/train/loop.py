@@ -31,6 +31,7 @@ from losslab.train import weighting as _weighting
 from losslab.train._batch import BatchObjective, weight_shape
 from losslab.train.callbacks import Callback, TrainingRun
 from losslab.train.history import History
+from losslab.train.multitask import MultiTask, MultiTaskObjective
 
 __all__ = ["fit", "learning_rate_of"]
 
@@ -99,13 +100,18 @@ def fit(
     if not isinstance(model, Model):
         raise TypeError(f"fit: model must be a losslab model (ll.models.*), got {type(model).__name__}")
     optimizer = _resolve_optimizer(optimizer)
-    loss_obj = model._resolve_loss(loss)
+    tasks = loss if isinstance(loss, MultiTask) else None
+    loss_obj = model._resolve_loss(None if tasks is not None else loss)
     lp = dict(loss_params or {})
+    if tasks is not None and lp:
+        raise TypeError(
+            "fit: a multi-task loss takes its parameters per task (ll.train.multitask), not loss_params"
+        )
     loss_obj.resolve_params(lp)  # unknown or invalid loss parameters fail before training
     epochs = check_int("fit", "epochs", epochs, minimum=0)
     Xa = model.check_X(X)
-    ya = np.asarray(y)
     n = Xa.shape[0]
+    ya = np.asarray(y) if tasks is None else tasks.pack(y, n)[0]
     if ya.ndim == 0 or ya.shape[0] != n:
         raise ValueError(f"fit: y must have one entry per row of X ({n}), got shape {ya.shape}")
     bs = n if batch_size is None else min(check_int("fit", "batch_size", batch_size, minimum=1), n)
@@ -114,7 +120,11 @@ def fit(
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("fit: validation_data must be a pair (X_val, y_val)")
         Xv = model.check_X(validation_data[0])
-        yv = np.asarray(validation_data[1])
+        yv = (
+            np.asarray(validation_data[1])
+            if tasks is None
+            else tasks.pack(validation_data[1], Xv.shape[0])[0]
+        )
         if yv.ndim == 0 or yv.shape[0] != Xv.shape[0]:
             raise ValueError(
                 f"fit: y_val must have one entry per row of X_val ({Xv.shape[0]}), got {yv.shape}"
@@ -122,12 +132,22 @@ def fit(
         val = (Xv, yv)
     metric_fns = [(_metric_name(m), _metrics.get(m)) for m in (metrics or ())]
     penalties = _regularization.resolve(regularizer, model)
+    if tasks is not None and class_weight is not None:
+        raise TypeError("fit: class_weight needs a single task's labels; give a multi-task fit sample_weight")
     weights = _weighting.sample_weights(ya, sample_weight=sample_weight, class_weight=class_weight)
     init_rng, shuffle_rng = _rngs(seed)
-    objective = BatchObjective(
-        model, loss_obj, lp, penalties, _dropout_rng(seed), weight_shape(model, loss_obj, ya)
-    )
+    objective: BatchObjective
+    if tasks is None:
+        objective = BatchObjective(
+            model, loss_obj, lp, penalties, _dropout_rng(seed), weight_shape(model, loss_obj, ya)
+        )
+    else:
+        tasks.check_model(model)
+        objective = MultiTaskObjective(
+            model, tasks, tasks.pack(y, n)[1], penalties=penalties, dropout_rng=_dropout_rng(seed)
+        )
     params = model.init(init_rng) if init_params is None else model.check_params(init_params)
+    params = objective.init_params(params, init_params)
     state = optimizer.init(params)
     pass_value = _accepts_value(optimizer.update)
     _check_extra_args(optimizer)
@@ -200,9 +220,7 @@ def fit(
                         break
             if history.diverged:
                 break
-            epoch_logs = _end_of_epoch(
-                history, model, params, total / n, Xa, ya, val, loss_obj, lp, metric_fns
-            )
+            epoch_logs = _end_of_epoch(history, model, params, total / n, Xa, ya, val, objective, metric_fns)
             if log_penalty is not None:
                 epoch_logs["penalty"] = total_penalty / n
                 history.epochs.setdefault("penalty", []).append(epoch_logs["penalty"])
@@ -320,14 +338,13 @@ def _end_of_epoch(
     X: np.ndarray,
     y: np.ndarray,
     val: tuple[np.ndarray, np.ndarray] | None,
-    loss: Loss,
-    loss_params: dict[str, Any],
+    objective: BatchObjective,
     metric_fns: list[tuple[str, Callable[..., float]]],
 ) -> dict[str, float]:
     logs: dict[str, float] = {"loss": train_loss}
+    logs.update(objective.epoch_logs(params, X, y))
     if val is not None:
-        value, _ = model._value_and_grad(params, val[0], val[1], loss, loss_params, need_grad=False)
-        logs["val_loss"] = float(value)
+        logs["val_loss"] = objective.value(params, val[0], val[1])
     if metric_fns:
         pred = _predict(model, params, X)
         for name, fn in metric_fns:
