@@ -17,6 +17,7 @@ from losslab.train.callbacks import (
     TrainingRun,
     ValidationPlateau,
 )
+from losslab.train.gan import GAN_FAMILIES, GanHistory, fit_gan
 from losslab.train.history import History
 from losslab.train.loop import fit, learning_rate_of
 from losslab.train.multitask import MultiTask, multitask
@@ -24,9 +25,11 @@ from losslab.train.race import RaceEntry, race
 from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
 
 __all__ = [
+    "GAN_FAMILIES",
     "MODEL_KINDS",
     "Callback",
     "EarlyStopping",
+    "GanHistory",
     "GradientNormThreshold",
     "History",
     "LossChangeThreshold",
@@ -37,6 +40,7 @@ __all__ = [
     "default_loss",
     "evaluate",
     "fit",
+    "fit_gan",
     "learning_rate_of",
     "make_model",
     "metrics",
