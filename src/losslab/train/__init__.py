@@ -8,7 +8,7 @@
 (3, 3)
 """
 
-from losslab.train import metrics, regularization, weighting
+from losslab.train import curriculum, metrics, regularization, weighting
 from losslab.train.callbacks import (
     Callback,
     EarlyStopping,
@@ -37,6 +37,7 @@ __all__ = [
     "RaceEntry",
     "TrainingRun",
     "ValidationPlateau",
+    "curriculum",
     "default_loss",
     "evaluate",
     "fit",

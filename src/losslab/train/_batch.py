@@ -89,6 +89,14 @@ class BatchObjective:
         )
         return float(value)
 
+    def sample_losses(self, params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each sample's unweighted loss in evaluation mode, shape ``(n,)`` (summed over its outputs)."""
+        value, _ = self.model._value_and_grad(
+            dict(params), X, y, self.loss, self.loss_params, reduction="none", need_grad=False
+        )
+        arr = np.asarray(value, dtype=np.float64)
+        return arr.reshape(X.shape[0], -1).sum(axis=1)
+
     def epoch_logs(self, params: Mapping[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict[str, float]:
         """Extra per-epoch records (none for a single loss)."""
         return {}

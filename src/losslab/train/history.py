@@ -32,6 +32,8 @@ class History:
         why training ended early (early stopping, a convergence criterion, divergence), else ``None``.
     ``diverged``
         whether the loss or the gradient became non-finite.
+    ``curriculum``
+        with a curriculum: each epoch's sample weights, an ``(n,)`` array per epoch (0 = left out).
     """
 
     params: Any = None
@@ -41,6 +43,7 @@ class History:
     stop_reason: str | None = None
     diverged: bool = False
     best_epoch: int | None = None
+    curriculum: list[np.ndarray] | None = None
 
     @property
     def loss(self) -> np.ndarray:

@@ -25,6 +25,7 @@ from losslab.losses._spec import Loss
 from losslab.models._base import Model
 from losslab.optim.base import GradientTransformation
 from losslab.optim.base import step as optimizer_step
+from losslab.train import curriculum as _curriculum
 from losslab.train import metrics as _metrics
 from losslab.train import regularization as _regularization
 from losslab.train import weighting as _weighting
@@ -57,6 +58,7 @@ def fit(
     regularizer: str | Mapping[str, Any] | None = None,
     sample_weight: npt.ArrayLike | None = None,
     class_weight: str | Mapping[int, float] | npt.ArrayLike | None = None,
+    curriculum: Any = None,
 ) -> History:
     r"""Train ``model`` on ``(X, y)``; return a :class:`History` with the final ``params``.
 
@@ -83,7 +85,9 @@ def fit(
     samples through the shuffling (see :mod:`losslab.train.weighting`: the batch mean divides by
     the batch size, as Keras). A model with dropout runs in training mode with masks drawn from
     ``seed`` at every step (independently of the initialization and shuffling streams); the
-    validation loss and the metrics are computed in evaluation mode.
+    validation loss and the metrics are computed in evaluation mode. ``curriculum`` chooses and
+    weights each epoch's samples from easy to hard -- by a difficulty score or self-paced (see
+    :mod:`losslab.train.curriculum`) -- and records the weights in ``history.curriculum``.
 
     Divergence -- a non-finite loss, gradient or model output -- stops training with a
     ``RuntimeWarning`` and ``history.diverged = True``; ``history.stop_reason`` says where, and
@@ -135,6 +139,13 @@ def fit(
     if tasks is not None and class_weight is not None:
         raise TypeError("fit: class_weight needs a single task's labels; give a multi-task fit sample_weight")
     weights = _weighting.sample_weights(ya, sample_weight=sample_weight, class_weight=class_weight)
+    plan = _curriculum.resolve(curriculum)
+    if plan is not None:
+        plan.check(n)
+        if tasks is not None and plan.needs_losses:
+            raise TypeError(
+                "fit: a self-paced curriculum needs per-sample losses, which a multi-task loss does not give"
+            )
     init_rng, shuffle_rng = _rngs(seed)
     objective: BatchObjective
     if tasks is None:
@@ -154,6 +165,7 @@ def fit(
     needs_hessian = "hessian" in optimizer.extra_args
 
     history = History(params=params, trajectory=[params] if record_params else None)
+    sampler = _EpochSampler(Xa, ya, weights, bs, shuffle, shuffle_rng, plan, objective, history)
     run = TrainingRun(model, params, history, val is not None)
     cbs = list(callbacks)
     for cb in cbs:
@@ -172,14 +184,10 @@ def fit(
     with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(epochs):
             run.epoch = epoch
-            if shuffle and bs < n:
-                order = shuffle_rng.permutation(n)
-                Xe, ye = Xa[order], ya[order]
-                we = None if weights is None else weights[order]
-            else:
-                Xe, ye, we = Xa, ya, weights
+            Xe, ye, we, curriculum_logs = sampler.epoch(epoch, params)
+            n_e = Xe.shape[0]
             total = total_penalty = 0.0
-            for start in range(0, n, bs):
+            for start in range(0, n_e, bs):
                 Xb, yb = Xe[start : start + bs], ye[start : start + bs]
                 wb = None if we is None else we[start : start + bs]
                 try:
@@ -220,10 +228,14 @@ def fit(
                         break
             if history.diverged:
                 break
-            epoch_logs = _end_of_epoch(history, model, params, total / n, Xa, ya, val, objective, metric_fns)
+            epoch_logs = _end_of_epoch(
+                history, model, params, total / n_e, Xa, ya, val, objective, metric_fns
+            )
             if log_penalty is not None:
-                epoch_logs["penalty"] = total_penalty / n
-                history.epochs.setdefault("penalty", []).append(epoch_logs["penalty"])
+                curriculum_logs["penalty"] = total_penalty / n_e
+            for key, value in curriculum_logs.items():
+                epoch_logs[key] = value
+                history.epochs.setdefault(key, []).append(value)
             run.params = params
             for cb in cbs:
                 cb.on_epoch_end(run, epoch, epoch_logs)
@@ -242,6 +254,56 @@ def fit(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class _EpochSampler:
+    """Each epoch's samples, in order, with their weights: the shuffle, then the curriculum's choice."""
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        weights: np.ndarray | None,
+        batch_size: int,
+        shuffle: bool,
+        rng: np.random.Generator,
+        curriculum: _curriculum.Curriculum | None,
+        objective: BatchObjective,
+        history: History,
+    ) -> None:
+        self.X, self.y, self.weights = X, y, weights
+        self.batch_size, self.shuffle, self.rng = batch_size, shuffle, rng
+        self.curriculum, self.objective = curriculum, objective
+        if curriculum is not None:
+            history.curriculum = []
+        self.history = history
+
+    def epoch(
+        self, epoch: int, params: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, dict[str, float]]:
+        n = self.X.shape[0]
+        plan = self.curriculum
+        if plan is None:
+            if self.shuffle and self.batch_size < n:
+                order = self.rng.permutation(n)
+                return self.X[order], self.y[order], None if self.weights is None else self.weights[order], {}
+            return self.X, self.y, self.weights, {}
+        losses = (lambda: self.objective.sample_losses(params, self.X, self.y)) if plan.needs_losses else None
+        v = plan.epoch_weights(epoch, losses)
+        assert self.history.curriculum is not None
+        self.history.curriculum.append(v)
+        index = np.flatnonzero(v > 0)
+        if plan.ordered:
+            index = plan.order(index)
+        elif self.shuffle and self.batch_size < index.size:
+            index = index[self.rng.permutation(index.size)]
+        w = v[index]
+        if self.weights is not None:
+            w = w * self.weights[index]
+        elif np.all(w == 1.0):
+            w = None
+        logs = {"curriculum_fraction": index.size / n, **plan.logs(epoch)}
+        return self.X[index], self.y[index], w, logs
 
 
 def _resolve_optimizer(optimizer: Any) -> GradientTransformation:
