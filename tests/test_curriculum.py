@@ -104,7 +104,7 @@ def test_difficulty_curriculum_grows_from_easy_to_hard_in_order():
         [math.ceil(f * 20 - 1e-9) / 20 for f in fractions]
     )
     rank = np.argsort(difficulty, kind="stable")
-    for e, v in enumerate(h.curriculum):
+    for v in h.curriculum:
         k = int(v.sum())
         assert set(np.flatnonzero(v)) == set(rank[:k].tolist())
     # epoch 0 presents its 6 samples easy to hard in batches of 3: replay it by hand

@@ -297,10 +297,10 @@ class _EpochSampler:
             index = plan.order(index)
         elif self.shuffle and self.batch_size < index.size:
             index = index[self.rng.permutation(index.size)]
-        w = v[index]
+        w: np.ndarray | None = v[index]
         if self.weights is not None:
-            w = w * self.weights[index]
-        elif np.all(w == 1.0):
+            w = v[index] * self.weights[index]
+        elif np.all(v[index] == 1.0):
             w = None
         logs = {"curriculum_fraction": index.size / n, **plan.logs(epoch)}
         return self.X[index], self.y[index], w, logs
