@@ -23,6 +23,7 @@ import numpy.typing as npt
 from losslab._core.validation import check_int
 from losslab.losses._spec import Loss
 from losslab.models._base import Model
+from losslab.models.init import lsuv
 from losslab.optim.base import GradientTransformation
 from losslab.optim.base import step as optimizer_step
 from losslab.train import curriculum as _curriculum
@@ -157,7 +158,12 @@ def fit(
         objective = MultiTaskObjective(
             model, tasks, tasks.pack(y, n)[1], penalties=penalties, dropout_rng=_dropout_rng(seed)
         )
-    params = model.init(init_rng) if init_params is None else model.check_params(init_params)
+    if init_params is not None:
+        params = model.check_params(init_params)
+    elif model.init_name == "lsuv":  # layer-sequential unit variance needs the training inputs
+        params = lsuv(model, Xa, init_rng)
+    else:
+        params = model.init(init_rng)
     params = objective.init_params(params, init_params)
     state = optimizer.init(params)
     pass_value = _accepts_value(optimizer.update)
@@ -410,14 +416,22 @@ def _end_of_epoch(
     if metric_fns:
         pred = _predict(model, params, X)
         for name, fn in metric_fns:
-            logs[name] = float(fn(pred, y))
+            _record_metric(history, logs, name, fn(pred, y))
         if val is not None:
             vpred = _predict(model, params, val[0])
             for name, fn in metric_fns:
-                logs[f"val_{name}"] = float(fn(vpred, val[1]))
+                _record_metric(history, logs, f"val_{name}", fn(vpred, val[1]))
     for key, value in logs.items():
         history.epochs.setdefault(key, []).append(value)
     return logs
+
+
+def _record_metric(history: History, logs: dict[str, float], name: str, value: Any) -> None:
+    """A number goes to the epoch logs; an array (per-class values, a confusion matrix) to ``history.arrays``."""
+    if np.ndim(value) == 0:
+        logs[name] = float(value)
+    else:
+        history.arrays.setdefault(name, []).append(np.asarray(value))
 
 
 def _predict(model: Model, params: Any, X: np.ndarray) -> np.ndarray:
