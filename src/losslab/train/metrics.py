@@ -159,12 +159,12 @@ def _prf(
     multiclass = np.asarray(y_pred).ndim == 2 and np.asarray(y_pred).shape[1] > 1
     if average is None:
         C = confusion_matrix(y_pred, y_true, threshold=threshold).astype(np.float64)
-        tp = np.diag(C)
+        hits = np.diag(C)
         with np.errstate(invalid="ignore", divide="ignore"):
-            p = np.where(C.sum(axis=0) > 0, tp / C.sum(axis=0), 0.0)
-            r = np.where(C.sum(axis=1) > 0, tp / C.sum(axis=1), 0.0)
-            f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
-        return p, r, f
+            pc = np.where(C.sum(axis=0) > 0, hits / C.sum(axis=0), 0.0)
+            rc = np.where(C.sum(axis=1) > 0, hits / C.sum(axis=1), 0.0)
+            fc = np.where(pc + rc > 0, 2 * pc * rc / (pc + rc), 0.0)
+        return pc, rc, fc
     if average == "auto":
         average = "macro" if multiclass else "binary"
     check_choice(where, "average", average, ("auto", "binary", "macro", "micro", None))
@@ -306,7 +306,7 @@ def rmse(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
     return float(np.sqrt(np.mean((p - t) ** 2)))
 
 
-_METRICS: dict[str, Callable[..., float]] = {
+_METRICS: dict[str, Callable[..., Any]] = {
     "accuracy": accuracy,
     "precision": precision,
     "recall": recall,
