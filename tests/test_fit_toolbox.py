@@ -158,7 +158,7 @@ def test_weighted_fit_matches_torch_weighted_mean():
                 logits, yt[s : s + 10], reduction="none"
             )
             loss = (wt[s : s + 10] * per).mean()
-            assert hist.steps["loss"][k] == pytest.approx(float(loss), rel=1e-12)
+            assert hist.steps["loss"][k] == pytest.approx(loss.item(), rel=1e-12)
             loss.backward()
             topt.step()
             k += 1

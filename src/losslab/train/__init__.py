@@ -22,7 +22,7 @@ from losslab.train.history import History
 from losslab.train.loop import fit, learning_rate_of
 from losslab.train.multitask import MultiTask, multitask
 from losslab.train.race import RaceEntry, race
-from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
+from losslab.train.recipes import MODEL_KINDS, class_report, default_loss, evaluate, make_model
 
 __all__ = [
     "GAN_FAMILIES",
@@ -37,6 +37,7 @@ __all__ = [
     "RaceEntry",
     "TrainingRun",
     "ValidationPlateau",
+    "class_report",
     "curriculum",
     "default_loss",
     "evaluate",
