@@ -262,7 +262,7 @@ def test_dropout_forward_backward_match_torch_with_the_same_masks(make):
     out = _torch_forward(model, P, torch.from_numpy(X), masks)
     tl = torch.nn.functional.mse_loss(out, torch.from_numpy(y))
     tl.backward()
-    assert float(value) == pytest.approx(float(tl), rel=1e-12)
+    assert float(value) == pytest.approx(tl.item(), rel=1e-12)
     for k in params:
         np.testing.assert_allclose(grads[k], P[k].grad.numpy(), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(model.apply(params, X, masks=masks), out.detach().numpy(), rtol=1e-12)

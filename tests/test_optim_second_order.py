@@ -270,3 +270,13 @@ def test_eps_placement_is_validated():
         O.adam(eps_placement="under")
     with pytest.raises(TypeError, match="adagrad: full_matrix must be True or False"):
         O.adagrad(full_matrix=1)
+
+
+def test_extra_args_propagate_through_chain_and_multi_steps():
+    newton = O.newton()
+    assert O.chain(O.clip_by_global_norm(1.0), newton).extra_args == frozenset({"hessian"})
+    assert O.multi_steps(newton, 2).extra_args == frozenset({"hessian"})
+    assert O.adam().extra_args == frozenset() and O.chain(O.sgd(0.1)).extra_args == frozenset()
+    f = ll.landscape.functions.get("quadratic_bowl")
+    [entry] = ll.train.race(f, {"clipped-newton": O.chain(O.clip_by_global_norm(100.0), newton)}, steps=3)
+    assert entry.steps_to_tol == 1 and entry.distance < 1e-12  # a quadratic: one Newton step

@@ -817,7 +817,7 @@ def multi_steps(inner: GradientTransformation, every_k: int) -> GradientTransfor
         updates, inner_state = inner.update(mean, state.inner_state, params, **extra)
         return updates, MultiStepsState(0, _zeros(total), inner_state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, None, inner.extra_args)
 
 
 # ----------------------------------------------------------------------------- plateau
