@@ -69,8 +69,8 @@ def fit(
     optimizer's ``update`` accepts a ``value=`` keyword (plateau reduction), the step's loss is
     passed; an optimizer that declares ``"hessian"`` in its ``extra_args`` (``ll.optim.newton()``)
     gets the dense Hessian of the step's objective (central differences of the analytic gradient,
-    :math:`2d` backprops: small models only). ``seed`` drives the initialization (unless ``init_params`` is given; they are never
-    mutated) and the per-epoch shuffling (skipped for full batches, where order does not matter):
+    :math:`2d` backprops: small models only). ``seed`` drives the initialization (unless
+    ``init_params`` is given; they are never mutated) and the per-epoch shuffling (skipped for full batches, where order does not matter):
     the same seed gives the same run. ``metrics`` are names from :mod:`losslab.train.metrics` or
     callables ``(y_pred, y_true) -> float`` evaluated on the model's output at each epoch's end,
     on the training set and on ``validation_data``. ``record_params=True`` keeps the parameters
@@ -148,23 +148,8 @@ def fit(
                 "fit: a self-paced curriculum needs per-sample losses, which a multi-task loss does not give"
             )
     init_rng, shuffle_rng = _rngs(seed)
-    objective: BatchObjective
-    if tasks is None:
-        objective = BatchObjective(
-            model, loss_obj, lp, penalties, _dropout_rng(seed), weight_shape(model, loss_obj, ya)
-        )
-    else:
-        tasks.check_model(model)
-        objective = MultiTaskObjective(
-            model, tasks, tasks.pack(y, n)[1], penalties=penalties, dropout_rng=_dropout_rng(seed)
-        )
-    if init_params is not None:
-        params = model.check_params(init_params)
-    elif model.init_name == "lsuv":  # layer-sequential unit variance needs the training inputs
-        params = lsuv(model, Xa, init_rng)
-    else:
-        params = model.init(init_rng)
-    params = objective.init_params(params, init_params)
+    objective = _objective(model, tasks, loss_obj, lp, y, ya, penalties, _dropout_rng(seed))
+    params = _initial_params(model, Xa, init_rng, init_params, objective)
     state = optimizer.init(params)
     pass_value = _accepts_value(optimizer.update)
     _check_extra_args(optimizer)
@@ -260,6 +245,41 @@ def fit(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _objective(
+    model: Model,
+    tasks: MultiTask | None,
+    loss: Loss,
+    loss_params: dict[str, Any],
+    y: Any,
+    ya: np.ndarray,
+    penalties: list[_regularization.Penalty],
+    dropout_rng: np.random.Generator,
+) -> BatchObjective:
+    """The batch objective: one loss, or the tasks of a multi-task loss (``ya`` their packed targets)."""
+    if tasks is None:
+        return BatchObjective(model, loss, loss_params, penalties, dropout_rng, weight_shape(model, loss, ya))
+    tasks.check_model(model)
+    layout = tasks.pack(y, ya.shape[0])[1]
+    return MultiTaskObjective(model, tasks, layout, penalties=penalties, dropout_rng=dropout_rng)
+
+
+def _initial_params(
+    model: Model,
+    X: np.ndarray,
+    rng: np.random.Generator,
+    init_params: Mapping[str, Any] | None,
+    objective: BatchObjective,
+) -> dict[str, np.ndarray]:
+    """``init_params`` checked, else drawn from ``rng`` (LSUV on ``X``), plus the objective's own."""
+    if init_params is not None:
+        params = model.check_params(init_params)
+    elif model.init_name == "lsuv":  # layer-sequential unit variance needs the training inputs
+        params = lsuv(model, X, rng)
+    else:
+        params = model.init(rng)
+    return objective.init_params(params, init_params)
 
 
 class _EpochSampler:
