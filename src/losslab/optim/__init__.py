@@ -37,9 +37,15 @@ from losslab.optim.optimizers import (
     momentum,
     names,
     nesterov,
+    newton,
     rmsprop,
     sgd,
     velocity,
+)
+from losslab.optim.second_order import (
+    ScaleByFullMatrixAdagradState,
+    scale_by_full_matrix_adagrad,
+    scale_by_newton,
 )
 from losslab.optim.transforms import (
     MultiStepsState,
@@ -77,6 +83,7 @@ __all__ = [
     "RandomSearchResult",
     "ReduceOnPlateauState",
     "ScaleByAdagradState",
+    "ScaleByFullMatrixAdagradState",
     "ScaleByAdamState",
     "ScaleByLearningRateState",
     "ScaleByRmsState",
@@ -104,6 +111,7 @@ __all__ = [
     "names",
     "nesterov",
     "nesterov_lookahead",
+    "newton",
     "numerical_grad",
     "random_search",
     "reduce_on_plateau",
@@ -111,7 +119,9 @@ __all__ = [
     "scale",
     "scale_by_adagrad",
     "scale_by_adam",
+    "scale_by_full_matrix_adagrad",
     "scale_by_learning_rate",
+    "scale_by_newton",
     "scale_by_rms",
     "schedules",
     "sgd",

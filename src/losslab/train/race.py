@@ -5,6 +5,9 @@ The function is any object with ``value(w)``, ``grad(w)``, ``minima`` (a list of
 For each optimizer the race records the path :math:`w_0, \dots, w_T`, the final gap
 :math:`f(w_T) - f^*`, the distance :math:`\min_k \|w_T - w^*_k\|_2` to the nearest minimum and
 the first step at which :math:`f(w_t) - f^* < \text{tol}`.
+
+An optimizer that declares extra arguments of ``update`` (``extra_args``) gets them from the
+function at each iterate: ``hessian=function.hessian(w)`` (Newton's method), ``value=function.value(w)``.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ def race(
             raise TypeError(
                 f"race: optimizer {name!r} must be a GradientTransformation, got {type(opt).__name__}"
             )
+        providers = _providers(function, name, opt)
         w = w0.copy()
         state = opt.init(w)
         path = [w]
@@ -95,7 +99,8 @@ def race(
             for _ in range(steps):
                 # Sutskever's Nesterov form takes its gradient at the look-ahead point x + beta v.
                 at = state.lookahead(w) if isinstance(state, SutskeverNesterovState) else w
-                updates, state = opt.update(np.asarray(function.grad(at), dtype=np.float64), state, w)
+                extra = {key: provide(w) for key, provide in providers.items()}
+                updates, state = opt.update(np.asarray(function.grad(at), dtype=np.float64), state, w, **extra)
                 w = apply_updates(w, updates)
                 value = float(function.value(w))
                 if not (np.isfinite(w).all() and math.isfinite(value)):
@@ -118,3 +123,19 @@ def race(
             )
         )
     return results
+
+
+def _providers(function: Any, name: str, opt: GradientTransformation) -> dict[str, Any]:
+    """For each extra argument ``opt`` declares, the function of the iterate that supplies it."""
+    available = {
+        "hessian": lambda w: np.asarray(function.hessian(w), dtype=np.float64),
+        "value": lambda w: float(function.value(w)),
+    }
+    out = {}
+    for key in sorted(opt.extra_args):
+        if key not in available or (key == "hessian" and not callable(getattr(function, "hessian", None))):
+            raise ValueError(
+                f"race: optimizer {name!r} needs {key}= at every update, which the function does not give"
+            )
+        out[key] = available[key]
+    return out
