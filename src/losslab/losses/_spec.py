@@ -389,11 +389,7 @@ class Loss:
                 f"{self.name}.hvp: expected {n + 1} arrays ({', '.join(self.inputs)}, v), "
                 f"got {len(inputs_and_v)}"
             )
-        if not self.has_hvp:
-            raise NotImplementedError(
-                f"{self.name}: no Hessian-vector product declared (a diagonal Hessian for an "
-                "element-wise loss, an hvp for a loss over a class axis)"
-            )
+        self.require_hvp()
         check_choice(self.name, "reduction", reduction, REDUCTIONS)
         resolved = self.resolve_params(params)
         inputs, v = tuple(inputs_and_v[:n]), inputs_and_v[n]
@@ -410,6 +406,14 @@ class Loss:
     def has_hvp(self) -> bool:
         """Whether :meth:`hvp` is declared for this loss."""
         return False
+
+    def require_hvp(self) -> None:
+        """Raise ``NotImplementedError`` unless :meth:`hvp` is declared for this loss."""
+        if not self.has_hvp:
+            raise NotImplementedError(
+                f"{self.name}: no Hessian-vector product declared (a diagonal Hessian for an "
+                "element-wise loss, an hvp for a loss over a class axis)"
+            )
 
     def _local_hvp(
         self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], v: Any
