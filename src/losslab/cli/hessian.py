@@ -126,10 +126,10 @@ def hessian(
     table.add_row("gradient norm", f"{report['grad_norm']:.3g}")
     table.add_row(f"largest {len(report['largest'])}", ", ".join(f"{v:.6g}" for v in report["largest"]))
     table.add_row(f"smallest {len(report['smallest'])}", ", ".join(f"{v:.6g}" for v in report["smallest"]))
-    err = report["trace_stderr"]
+    stderr = report["trace_stderr"]
     table.add_row(
         f"trace (Hutchinson, {probes} probes)",
-        f"{report['trace']:.6g}" + ("" if err is None else f" ± {err:.2g}"),
+        f"{report['trace']:.6g}" + ("" if stderr is None else f" ± {stderr:.2g}"),
     )
     if "trace_exact" in report:
         table.add_row("trace (dense Hessian)", f"{report['trace_exact']:.6g}")
