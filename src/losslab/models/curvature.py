@@ -222,6 +222,7 @@ def check_stacked_params(model: Model, stacked: Mapping[str, Any], where: str) -
 def forward_batched(model: Model, S: Params, X: np.ndarray) -> np.ndarray:
     """Logits ``(K, n, n_out)`` of ``K`` stacked parameter sets (unchecked)."""
     f = model.activation.forward
+    relu = model.activation.name == "relu"
     last = len(model.keys) - 1
     h: np.ndarray = X
     for l, (wk, bk) in enumerate(model.keys):
@@ -236,6 +237,8 @@ def forward_batched(model: Model, S: Params, X: np.ndarray) -> np.ndarray:
         z += S[bk][:, None, :]
         if l == last:
             return z
-        a = f(z)
-        h = a + h if model.skips[l] else a
+        a = np.maximum(z, 0.0, out=z) if relu else f(z)  # z is a fresh array: ReLU in place
+        if model.skips[l]:
+            a += h
+        h = a
     raise AssertionError("unreachable")
