@@ -383,6 +383,7 @@ quantile = register(
         },
         value=_quantile_value,
         grad=_quantile_grad,
+        hessian=lambda xp, y_pred, y_true, tau: xp.zeros_like(y_pred),  # piecewise linear
         kernel=_quantile_kernel,
         perfect=_same,
         grad_bound=lambda tau: max(tau, 1.0 - tau),

@@ -367,6 +367,96 @@ class Model:
         """The gradients only (see :meth:`value_and_grad`)."""
         return self.value_and_grad(params, X, y, loss, **kwargs)[1]
 
+    # -- curvature and many parameter sets (losslab.models.curvature) ---------------------------
+
+    def hvp(
+        self,
+        params: Mapping[str, Any],
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        v: Mapping[str, Any],
+        loss: str | Loss | None = None,
+        *,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **loss_params: Any,
+    ) -> Params:
+        r"""The exact Hessian-vector product :math:`\nabla^2_\theta L(\theta)\, v`, a dict like ``params``.
+
+        ``L`` is the loss of :meth:`value_and_grad` (same loss path, keywords and reduction) and
+        ``v`` a dict of arrays shaped like ``params``. Computed by Pearlmutter's R-operator through
+        the manual backprop (:mod:`losslab.models.curvature`): one tangent pass forward, one reverse
+        pass through both, about the cost of two gradients. Equals
+        ``torch.autograd.functional.hvp`` (double backward) on the equivalent PyTorch module.
+
+        >>> import numpy as np, losslab as ll
+        >>> model = ll.models.Linear(1)
+        >>> params = {"W": np.array([[1.0]]), "b": np.array([0.0])}
+        >>> X, y = np.array([[1.0], [3.0]]), np.array([0.0, 1.0])
+        >>> hv = model.hvp(params, X, y, {"W": np.array([[1.0]]), "b": np.array([0.0])}, loss="mse")
+        >>> float(hv["W"][0, 0]), float(hv["b"][0])  # MSE Hessian 2 X^T X / n = [[10, 4], [4, 2]]
+        (10.0, 4.0)
+        """
+        from losslab.models import curvature
+
+        P = self.check_params(params)
+        V = curvature.check_tangent(self, P, v, "hvp")
+        return curvature.hvp(
+            self,
+            P,
+            self.check_X(X),
+            np.asarray(y),
+            V,
+            self._resolve_loss(loss),
+            loss_params,
+            reduction,
+            sample_weight,
+        )
+
+    def logits_batched(self, stacked_params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+        """The logits :math:`z_L` of ``K`` parameter sets at once, shape ``(K, n, n_out)``.
+
+        Every array of ``stacked_params`` carries a leading axis of length ``K`` (``W1`` of shape
+        ``(K, n_0, n_1)``, ``b1`` of shape ``(K, n_1)``, ...); ``[k]`` equals ``logits(params_k, X)``.
+        """
+        from losslab.models import curvature
+
+        S, _ = curvature.check_stacked_params(self, stacked_params, "logits_batched")
+        return curvature.forward_batched(self, S, self.check_X(X))
+
+    def apply_batched(self, stacked_params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+        """The outputs of ``K`` stacked parameter sets in one vectorized pass, shape ``(K, n, n_out)``.
+
+        ``apply_batched(stacked, X)[k]`` equals ``apply(params_k, X)`` (see :meth:`logits_batched`).
+
+        >>> import numpy as np, losslab as ll
+        >>> model = ll.models.MLP([2, 4, 1], activation="tanh")
+        >>> p, q = model.init(0), model.init(1)
+        >>> stacked = {k: np.stack([p[k], q[k]]) for k in p}
+        >>> X = np.ones((3, 2))
+        >>> out = model.apply_batched(stacked, X)
+        >>> out.shape, bool(np.allclose(out[1], model.apply(q, X)))
+        ((2, 3, 1), True)
+        """
+        return self.output_activation.forward(self.logits_batched(stacked_params, X))
+
+    def objective(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        loss: str | Loss | None = None,
+        *,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **loss_params: Any,
+    ) -> Any:
+        """An :class:`~losslab.models.Objective`: the data and the loss bound once (and checked once),
+        with ``value(params)``, ``value_and_grad(params)``, ``hvp(params, v)`` and the batched
+        ``values(stacked_params)``."""
+        from losslab.models.objective import Objective
+
+        return Objective(self, X, y, loss, reduction=reduction, sample_weight=sample_weight, **loss_params)
+
     # -- critic interface: scores, input gradients, double backprop ------------------------------
 
     def critic_scores(
@@ -569,19 +659,11 @@ class Model:
         masks: Masks | None = None,
     ) -> tuple[Any, Params]:
         """The unchecked core used by ``value_and_grad`` and the training loop."""
-        if y.ndim == 0 or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"{self.name}: y must have one entry per sample ({X.shape[0]}), got shape {y.shape}"
-            )
+        self._check_targets(X, y)
         z, cache = self._forward(params, X, keep=need_grad, masks=masks)
         # A 1-D target with a single output: the loss sees shape (n,).
         squeeze = self.n_out == 1 and y.ndim == 1
-        out_act = self.output_activation
-        kw = dict(loss_params)
-        logit_path = out_act.name in ("sigmoid", "softmax") and "from_logits" in loss.params
-        if logit_path and kw.get("from_logits", True):
-            kw["from_logits"] = True
-            out_act = _act.ACTIVATIONS["linear"]  # the loss takes the logits
+        out_act, kw = self._loss_output(loss, loss_params)
         a = out_act.forward(z)
         pred = a[:, 0] if squeeze else a
         if not need_grad:
@@ -592,6 +674,26 @@ class Model:
         da = d[:, None] if squeeze else d
         dz = out_act.backward(z, a, da)
         return value, self._backward(params, cache, dz, masks)
+
+    def _check_targets(self, X: np.ndarray, y: np.ndarray) -> None:
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"{self.name}: y must have one entry per sample ({X.shape[0]}), got shape {y.shape}"
+            )
+
+    def _loss_output(
+        self, loss: Loss, loss_params: Mapping[str, Any]
+    ) -> tuple[_act.Activation, dict[str, Any]]:
+        """The map from the logits to what the loss reads, and the loss keywords: a sigmoid or softmax
+        output meets a loss with ``from_logits`` on the logits (``from_logits=True``) unless
+        ``from_logits=False`` is passed."""
+        out_act = self.output_activation
+        kw = dict(loss_params)
+        logit_path = out_act.name in ("sigmoid", "softmax") and "from_logits" in loss.params
+        if logit_path and kw.get("from_logits", True):
+            kw["from_logits"] = True
+            out_act = _act.ACTIVATIONS["linear"]  # the loss takes the logits
+        return out_act, kw
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.layer_sizes)})"
