@@ -858,6 +858,27 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def markdown_table() -> str:
+    """The registry as a Markdown table (``docs/landscape.md`` embeds it; a test keeps it current)."""
+    rows = [
+        "| name | f(w) | dim | global minimum | critical points listed |",
+        "|---|---|---|---|---|",
+    ]
+    for key in names():
+        f = get(key)
+        counts = {k: sum(cp.kind == k for cp in f.critical_points) for k in KINDS}
+        plural = {"minimum": "minima", "maximum": "maxima", "saddle": "saddles", "degenerate": "degenerate"}
+        listed = ", ".join(f"{v} {k if v == 1 else plural[k]}" for k, v in counts.items() if v)
+        if f.minimum_value is None:
+            best = "none (unbounded below)"
+        else:
+            where = "; ".join("(" + ", ".join(f"{c:.6g}" for c in m) + ")" for m in f.minima)
+            best = f"{f.minimum_value:.6g} at {where}"
+        formula = f.formula.replace("|", "\\|")
+        rows.append(f"| `{key}` | ${formula}$ | {f.dim} | {best} | {listed} |")
+    return "\n".join(rows) + "\n"
+
+
 def get(name: str, **params: Any) -> TestFunction:
     """The test function ``name``, with optional parameters (``get("quadratic_bowl", b=100)``)."""
     key = name.strip().lower().replace("-", "_") if isinstance(name, str) else name
