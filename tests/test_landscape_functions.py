@@ -127,31 +127,37 @@ def test_saddles_beale_and_camel():
 
 def test_anatomy_has_exactly_its_four_critical_points_with_exact_values():
     f = F.get("anatomy")
-    # f'(t) = t^5 + t^4 - 4 t^3 - 4 t^2 = t^2 (t + 2)(t + 1)(t - 2): roots -2, -1, 0 (double), 2
-    roots = np.sort(np.roots([1, 1, -4, -4, 0, 0]).real)
-    np.testing.assert_allclose(roots, [-2, -1, 0, 0, 2], atol=1e-6)
+    # f'(t) = t^5 + 5/2 t^4 - 9/4 t^3 - 45/8 t^2 = t^2 (t + 5/2)(t + 3/2)(t - 3/2)
+    coefficients = [1, 2.5, -2.25, -5.625, 0, 0]
+    roots = np.sort(np.roots(coefficients).real)
+    np.testing.assert_allclose(roots, [-2.5, -1.5, 0, 0, 1.5], atol=1e-6)  # no other critical point
     t = np.linspace(-3, 3, 601)[:, None]
-    np.testing.assert_allclose(
-        f.grad(t)[:, 0], np.polyval([1, 1, -4, -4, 0, 0], t[:, 0]), rtol=1e-12, atol=1e-12
-    )
+    np.testing.assert_allclose(f.grad(t)[:, 0], np.polyval(coefficients, t[:, 0]), rtol=1e-12, atol=1e-12)
 
     def exact(x):
         x = Fraction(x)
-        return x**6 / 6 + x**5 / 5 - x**4 - Fraction(4, 3) * x**3
+        return x**6 / 6 + x**5 / 2 - Fraction(9, 16) * x**4 - Fraction(15, 8) * x**3
 
     listed = [(float(cp.point[0]), cp.kind, cp.value) for cp in f.critical_points]
     assert [(p, k) for p, k, _ in listed] == [
-        (-2.0, "minimum"),
-        (-1.0, "maximum"),
+        (-2.5, "minimum"),
+        (-1.5, "maximum"),
         (0.0, "degenerate"),
-        (2.0, "minimum"),
+        (1.5, "minimum"),
     ]
-    assert [exact(p) for p, _, _ in listed] == [Fraction(-16, 15), Fraction(3, 10), 0, Fraction(-48, 5)]
+    assert [exact(p) for p, _, _ in listed] == [
+        Fraction(-625, 768),
+        Fraction(405, 256),
+        0,
+        Fraction(-891, 256),
+    ]
     for p, _, v in listed:
         assert v == pytest.approx(float(exact(p)), rel=1e-14, abs=1e-15)
-    # the inflection is a 1-D saddle: f'' = 0, f''' = -8 != 0, f decreasing on both sides
+    # the inflection is a 1-D saddle: f'' = 0, f''' = -45/4 != 0, f decreasing on both sides
     assert f.hessian([0.0])[0, 0] == 0.0 and f.value([-0.1]) > 0 > f.value([0.1])
-    assert f.minimum_value == -48 / 5 and f.dim == 1
+    assert f.minimum_value == -891 / 256 and f.dim == 1
+    # the local maximum stands out above the shelf, the shelf above the local minimum
+    assert f.value([-1.5]) - f.value([0.0]) > 1.5 and f.value([0.0]) - f.value([-2.5]) > 0.8
 
 
 def test_quadratic_conditioning_and_rotation():

@@ -39,10 +39,10 @@ method on the gradient from published approximations.
     :math:`1 - \exp(-\lVert w\rVert^2 / (2 s^2))`: a Gaussian well in a flat plateau whose gradient
     decays like :math:`e^{-r^2/2s^2}`.
 ``anatomy`` (the 1-D curve of the curriculum's "anatomy of a cost landscape")
-    :math:`f'(\theta) = \theta^2 (\theta + 2)(\theta + 1)(\theta - 2)`, i.e.
-    :math:`f(\theta) = \theta^6/6 + \theta^5/5 - \theta^4 - 4\theta^3/3`: a local minimum at
-    :math:`-2`, a local maximum at :math:`-1`, a stationary inflection point (the 1-D saddle,
-    degenerate) at :math:`0` and the global minimum at :math:`2`, and no other critical point.
+    :math:`f'(\theta) = \theta^2 (\theta + \tfrac52)(\theta + \tfrac32)(\theta - \tfrac32)`: a local
+    minimum at :math:`-5/2`, a local maximum at :math:`-3/2`, a stationary inflection point (the
+    1-D saddle, degenerate) at :math:`0`, the global minimum at :math:`3/2`, and no other critical
+    point.
 
 >>> import losslab as ll
 >>> f = ll.landscape.functions.get("rosenbrock")
@@ -777,45 +777,46 @@ def plateau(width: float = 1.0, dim: int = 2) -> TestFunction:
 def anatomy() -> TestFunction:
     r"""The 1-D "anatomy of a cost landscape": every kind of critical point on one curve.
 
-    :math:`f(\theta) = \theta^6/6 + \theta^5/5 - \theta^4 - 4\theta^3/3`, so
-    :math:`f'(\theta) = \theta^2(\theta + 2)(\theta + 1)(\theta - 2)` and
-    :math:`f''(\theta) = 5\theta^4 + 4\theta^3 - 12\theta^2 - 8\theta`. Exactly four critical points:
+    :math:`f(\theta) = \theta^6/6 + \theta^5/2 - 9\theta^4/16 - 15\theta^3/8`, so
+    :math:`f'(\theta) = \theta^2 (\theta + \tfrac52)(\theta + \tfrac32)(\theta - \tfrac32)` and
+    :math:`f''(\theta) = 5\theta^4 + 10\theta^3 - 27\theta^2/4 - 45\theta/4`. Exactly four critical
+    points:
 
     ========  ==========  ==================================================
     θ         f(θ)        kind
     ========  ==========  ==================================================
-    -2        -16/15      local minimum (f'' = 24)
-    -1        3/10        local maximum (f'' = -3)
-    0         0           stationary inflection, the 1-D saddle (f'' = 0, f''' = -8)
-    2         -48/5       global minimum (f'' = 72)
+    -5/2      -625/768    local minimum (second derivative 25)
+    -3/2      405/256     local maximum (second derivative -27/4)
+    0         0           stationary inflection, the 1-D saddle (second derivative 0, third -45/4)
+    3/2       -891/256    global minimum (second derivative 27)
     ========  ==========  ==================================================
 
-    Points have one coordinate on the last axis (shape ``(..., 1)``). Start :math:`-0.5` (between
+    Points have one coordinate on the last axis (shape ``(..., 1)``). Start :math:`-0.75` (between
     the maximum and the shelf at 0, where gradient descent stalls).
 
     >>> f = anatomy()
     >>> [(float(cp.point[0]), cp.kind) for cp in f.critical_points]
-    [(-2.0, 'minimum'), (-1.0, 'maximum'), (0.0, 'degenerate'), (2.0, 'minimum')]
+    [(-2.5, 'minimum'), (-1.5, 'maximum'), (0.0, 'degenerate'), (1.5, 'minimum')]
     """
     name = "anatomy"
 
     def value(w: npt.ArrayLike) -> Any:
         t = _points(w, name, 1)[..., 0]
-        return _scalar(t**6 / 6 + t**5 / 5 - t**4 - 4 * t**3 / 3)
+        return _scalar(t**6 / 6 + t**5 / 2 - 0.5625 * t**4 - 1.875 * t**3)
 
     def grad(w: npt.ArrayLike) -> np.ndarray:
         t = _points(w, name, 1)
-        return t**2 * (t + 2) * (t + 1) * (t - 2)
+        return t**2 * (t + 2.5) * (t + 1.5) * (t - 1.5)
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         t = _points(w, name, 1)
-        return (5 * t**4 + 4 * t**3 - 12 * t**2 - 8 * t)[..., None]
+        return (5 * t**4 + 10 * t**3 - 6.75 * t**2 - 11.25 * t)[..., None]
 
     table = [
-        (-2.0, "minimum", 0, "local minimum"),
-        (-1.0, "maximum", 1, "local maximum"),
+        (-2.5, "minimum", 0, "local minimum"),
+        (-1.5, "maximum", 1, "local maximum"),
         (0.0, "degenerate", 0, "stationary inflection (1-D saddle)"),
-        (2.0, "minimum", 0, "global minimum"),
+        (1.5, "minimum", 0, "global minimum"),
     ]
     cps = tuple(CriticalPoint(np.array([t]), k, i, float(value([t])), lab) for t, k, i, lab in table)
     return TestFunction(
@@ -823,11 +824,11 @@ def anatomy() -> TestFunction:
         value=value,
         grad=grad,
         hessian=hessian,
-        minima=(np.array([2.0]),),
-        minimum_value=-48 / 5,
-        start=np.array([-0.5]),
-        limits=((-2.6, 2.45),),
-        formula=r"\theta^6/6 + \theta^5/5 - \theta^4 - 4\theta^3/3",
+        minima=(np.array([1.5]),),
+        minimum_value=-891 / 256,
+        start=np.array([-0.75]),
+        limits=((-2.95, 2.0),),
+        formula=r"\theta^6/6 + \theta^5/2 - 9\theta^4/16 - 15\theta^3/8",
         description="local minimum, local maximum, a saddle (stationary inflection), global minimum",
         critical_points=cps,
         dim=1,
