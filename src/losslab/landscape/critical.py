@@ -43,7 +43,7 @@ __all__ = ["CriticalPointResult", "classify_critical_point", "find_critical_poin
 DEFAULT_TOL = 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CriticalPointResult:
     """The classification of a point by its gradient and Hessian spectrum."""
 

@@ -87,7 +87,7 @@ __all__ = [
 KINDS = ("minimum", "maximum", "saddle", "degenerate")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CriticalPoint:
     """A known critical point: where, which kind, its index (negative eigenvalues) and value."""
 
