@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from losslab._core.validation import check_choice
 from losslab.models import MLP, Linear, Logistic, Softmax
+from losslab.models import activations as _activations
 from losslab.models._base import Model
 from losslab.train import metrics as _metrics
 
@@ -53,6 +54,7 @@ def make_model(
     """
     check_choice("make_model", "kind", kind, MODEL_KINDS)
     check_choice("make_model", "task", task, ("regression", "binary", "multiclass"))
+    _activations.get(activation, "make_model")  # an unknown name is an error for every kind
     n_in = int(np.shape(X)[1])
     ya = np.asarray(y)
     if kind != "mlp" and (
