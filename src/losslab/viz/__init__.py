@@ -1,0 +1,37 @@
+"""Figures: data or losslab objects in, a :class:`matplotlib.figure.Figure` out.
+
+Every function builds its figure with matplotlib's object-oriented API (no pyplot state, no
+backend switch), so it is safe headless and from several threads, or draws into a given
+``ax=``. Colours are stable per loss and per optimizer across figures (:mod:`losslab.viz.style`);
+:func:`save` writes PNG, SVG or PDF. matplotlib is imported only when a figure is drawn.
+
+>>> import losslab as ll
+>>> fig = ll.viz.loss_curves(["mse", "mae", ("huber", {"delta": 1.5})], n=41)
+>>> [line.get_label() for line in fig.axes[0].lines]
+['mse', 'mae', 'huber (δ=1.5)']
+"""
+
+from losslab.viz import style
+from losslab.viz.losses import focal_effect, loss_curves, loss_label
+from losslab.viz.output import FORMATS, save
+from losslab.viz.surfaces import Grid, contour, grid_of, paths, surface_3d
+from losslab.viz.training import decision_boundary, fit_lines, schedules, training_curves, trajectories
+
+__all__ = [
+    "FORMATS",
+    "Grid",
+    "contour",
+    "decision_boundary",
+    "fit_lines",
+    "focal_effect",
+    "grid_of",
+    "loss_curves",
+    "loss_label",
+    "paths",
+    "save",
+    "schedules",
+    "style",
+    "surface_3d",
+    "training_curves",
+    "trajectories",
+]
