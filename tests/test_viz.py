@@ -72,6 +72,8 @@ BUILDERS = {
     "fit_lines": lambda r, c: V.fit_lines(r[0], r[1], r[2], outliers=ll.data.OUTLIER_INDEX, truth=(2, 3)),
     "decision_boundary": lambda r, c: V.decision_boundary(c[0], c[1], c[2], c[3], resolution=20),
     "schedules": lambda r, c: V.schedules(ll.optim.schedules.warmup_cosine(0.1, 5, 20), steps=25),
+    "confusion_matrix": lambda r, c: V.confusion_matrix(c[0].apply(c[1].params, c[2]), c[3]),
+    "pr_curve": lambda r, c: V.pr_curve({"logistic": c[0].apply(c[1].params, c[2])}, c[3]),
 }
 
 
@@ -448,3 +450,55 @@ def test_figures_can_be_drawn_from_several_threads():
     for t in threads:
         t.join()
     assert not errors and len(results) == 4 and all(r[:4] == b"\x89PNG" for r in results)
+
+
+# --------------------------------------------------------------------------- imbalance figures
+
+
+def test_confusion_matrix_counts_and_normalizes():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.eye(3)[[0, 1, 0, 1, 2, 2]]
+    ax = V.confusion_matrix(y_pred, y_true, labels=["a", "b", "c"]).axes[0]
+    assert ax.images[0].get_array().tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted class", "true class")
+    rows = V.confusion_matrix(y_pred, y_true, normalize="true").axes[0].images[0].get_array()
+    np.testing.assert_allclose(rows, [[2 / 3, 1 / 3, 0], [0, 0.5, 0.5], [0, 0, 1]])
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        V.confusion_matrix(y_pred, y_true, normalize="rows")
+    with pytest.raises(ValueError, match="labels must name all 3 classes"):
+        V.confusion_matrix(y_pred, y_true, labels=["a"])
+
+
+def test_pr_curve_area_is_the_average_precision():
+    rng = np.random.default_rng(0)
+    t = (rng.random(200) < 0.2).astype(float)
+    s = t * 0.4 + rng.random(200)
+    ax = V.pr_curve({"bce": s}, t).axes[0]
+    line = ax.lines[0]
+    r, p = line.get_xdata(), line.get_ydata()
+    ap = ll.train.metrics.average_precision(s, t)
+    np.testing.assert_allclose(np.sum(np.diff(r) * p[1:]), ap, rtol=1e-12)
+    assert _legend_texts(ax)[0] == f"bce (AP = {ap:.3f})" and _legend_texts(ax)[1] == f"chance (positive rate {t.mean():.3g})"
+    with pytest.raises(ValueError, match="both classes"):
+        V.pr_curve(s, np.zeros(200))
+
+
+# --------------------------------------------------------------------------- animation
+
+
+def test_animate_race_writes_a_gif_with_capped_frames(tmp_path):
+    from PIL import Image
+
+    runs = _race(steps=40)
+    out = V.animate_race(BOWL, runs, tmp_path / "race.gif", max_frames=6, resolution=15, dpi=30)
+    with Image.open(out) as im:
+        assert im.format == "GIF" and im.n_frames == 6
+    short = V.animate_race(BOWL, _race(steps=3), tmp_path / "short.gif", max_frames=50, resolution=10, dpi=20)
+    with Image.open(short) as im:
+        assert im.n_frames == 4  # steps + 1 frames when that is under the cap
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.gif", "short.gif"]
+    with pytest.raises(ValueError, match="unsupported file extension '.png'.*expected one of .gif"):
+        V.animate_race(BOWL, runs, tmp_path / "race.png")
+    with pytest.raises(ValueError, match="max_frames must be >= 1"):
+        V.animate_race(BOWL, runs, tmp_path / "race.gif", max_frames=0)

@@ -12,14 +12,24 @@ backend switch), so it is safe headless and from several threads, or draws into 
 """
 
 from losslab.viz import style
+from losslab.viz.classification import confusion_matrix, pr_curve
 from losslab.viz.losses import focal_effect, loss_curves, loss_label
 from losslab.viz.output import FORMATS, save
-from losslab.viz.surfaces import Grid, contour, grid_of, paths, surface_3d
-from losslab.viz.training import decision_boundary, fit_lines, schedules, training_curves, trajectories
+from losslab.viz.surfaces import Grid, animate_race, contour, grid_of, paths, surface_3d
+from losslab.viz.training import (
+    decision_boundary,
+    fit_lines,
+    schedule_label,
+    schedules,
+    training_curves,
+    trajectories,
+)
 
 __all__ = [
     "FORMATS",
     "Grid",
+    "animate_race",
+    "confusion_matrix",
     "contour",
     "decision_boundary",
     "fit_lines",
@@ -28,7 +38,9 @@ __all__ = [
     "loss_curves",
     "loss_label",
     "paths",
+    "pr_curve",
     "save",
+    "schedule_label",
     "schedules",
     "style",
     "surface_3d",

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from matplotlib.contour import QuadContourSet
     from matplotlib.figure import Figure
 
-__all__ = ["Grid", "contour", "grid_of", "paths", "surface_3d"]
+__all__ = ["Grid", "animate_race", "auto_levels", "contour", "grid_of", "paths", "surface_3d", "thin"]
 
 
 @dataclass(frozen=True)
@@ -205,8 +205,15 @@ def _draw_contours(
     cs = ax.contour(gx, gy, Z, levels=lv, linewidths=linewidths, **kwargs)
     drawn = np.asarray(cs.levels)
     if labels and drawn.size > 0:
+        # every few levels, skipping the innermost quarter where small closed contours crowd
         step = max(1, drawn.size // 8)
-        ax.clabel(cs, drawn[::step], inline=True, fontsize=FONT["annotation"] - 1, fmt=_level_format(drawn))
+        ax.clabel(
+            cs,
+            drawn[drawn.size // 4 :: step],
+            inline=True,
+            fontsize=FONT["annotation"] - 1,
+            fmt=_level_format(drawn),
+        )
     return cs
 
 
@@ -403,22 +410,53 @@ def _draw_paths(
     *,
     lrs: Mapping[str, float] | None,
     max_points: int,
-    upto: int | None = None,
-) -> None:
+) -> list[tuple[Any, Any]]:
+    """One line per run (and a cross where a diverged run ends); returns the artists per run."""
     colors = [optimizer_color(str(e.name)) for e in entries]
     styles = distinct_styles(colors)
-    for e, path, c, s in zip(entries, paths_, colors, styles):
+    artists = []
+    for e, c, s in zip(entries, colors, styles):
+        (line,) = ax.plot(
+            [],
+            [],
+            color=c,
+            linestyle=s,
+            linewidth=1.8,
+            marker="o",
+            markersize=3.5,
+            label=entry_label(e, lrs),
+            zorder=4,
+        )
+        cross = None
+        if diverged_step(e) is not None:
+            (cross,) = ax.plot(
+                [],
+                [],
+                marker="X",
+                color=c,
+                markersize=12,
+                markeredgecolor="black",
+                linestyle="none",
+                zorder=5,
+            )
+        artists.append((line, cross))
+    _show_upto(artists, paths_, None, max_points)
+    return artists
+
+
+def _show_upto(
+    artists: Sequence[tuple[Any, Any]], paths_: Sequence[np.ndarray], upto: int | None, max_points: int
+) -> None:
+    """Set each run's line to its path up to step ``upto`` (all of it for ``None``), thinned."""
+    for (line, cross), path in zip(artists, paths_):
         shown = path if upto is None else path[: upto + 1]
-        idx = thin(len(shown), max_points)
-        pts = shown[idx]
-        n_markers = min(len(pts), 40)
-        ax.plot(
-            pts[:, 0], pts[:, 1], color=c, linestyle=s, linewidth=1.8, marker="o", markersize=3.5,
-            markevery=max(1, len(pts) // n_markers) if n_markers else 1, label=entry_label(e, lrs), zorder=4,
-        )  # fmt: skip
-        if diverged_step(e) is not None and (upto is None or upto >= len(path) - 1):
-            ax.plot(pts[-1, 0], pts[-1, 1], marker="X", color=c, markersize=12, markeredgecolor="black",
-                    linestyle="none", zorder=5)  # fmt: skip
+        pts = shown[thin(len(shown), max_points)]
+        line.set_data(pts[:, 0], pts[:, 1])
+        line.set_markevery(max(1, len(pts) // 40))
+        if cross is not None:
+            done = upto is None or upto >= len(path) - 1
+            cross.set_data(pts[-1:, 0], pts[-1:, 1])
+            cross.set_visible(done)
 
 
 def paths(
@@ -479,8 +517,8 @@ def _paths_panel(
     levels: Any,
     log: bool | None,
     max_points: int,
-    upto: int | None = None,
-) -> None:
+    legend_outside: bool = False,
+) -> list[tuple[Any, Any]]:
     from matplotlib import colormaps
 
     lv = levels
@@ -488,11 +526,79 @@ def _paths_panel(
         lv, _ = auto_levels(g.Z, 25 if lv is None else int(lv), log=log, zmin=g.zmin)
     greys = colormaps["Greys"](np.linspace(0.3, 0.75, len(np.atleast_1d(lv))))
     _draw_contours(ax, g, lv, log, cmap="Greys", labels=True, colors=greys, linewidths=0.9)
-    _draw_paths(ax, entries, ps, lrs=lrs, max_points=max_points, upto=upto)
+    artists = _draw_paths(ax, entries, ps, lrs=lrs, max_points=max_points)
     starts = np.unique(np.stack([p[0] for p in ps]), axis=0)
     ax.plot(starts[:, 0], starts[:, 1], marker="o", color="black", markersize=9, linestyle="none",
             zorder=6, label="start")  # fmt: skip
     _mark_minima(ax, g, None)
     ax.set_xlim(min(g.x), max(g.x))
     ax.set_ylim(min(g.y), max(g.y))
-    legend(ax, loc="best")
+    if legend_outside:
+        legend(ax, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    else:
+        legend(ax, loc="best")
+    return artists
+
+
+def animate_race(
+    function_or_grid: Any,
+    race_results: Any,
+    path: Any,
+    *,
+    max_frames: int = 60,
+    fps: int = 12,
+    lrs: Mapping[str, float] | None = None,
+    levels: int | Sequence[float] | None = None,
+    log: bool | None = True,
+    max_points: int = 500,
+    resolution: int = 150,
+    limits: Sequence[Sequence[float]] | None = None,
+    axis_labels: tuple[str, str] | None = None,
+    title: str | None = None,
+    dpi: float | None = None,
+) -> Any:
+    r"""Write a GIF of the race: the paths of :func:`paths` growing step by step.
+
+    At most ``max_frames`` frames (evenly spaced steps, the first and the last included: the
+    longest path's ``steps + 1`` when that is fewer), shown ``fps`` frames per second; the
+    last frame is the full :func:`paths` figure. Written with matplotlib's Pillow writer to a
+    temporary file next to ``path`` (which must end in ``.gif``) and moved into place.
+    Returns the path written.
+
+    >>> import os, tempfile, losslab as ll
+    >>> bowl = ll.landscape.functions.get("quadratic_bowl")
+    >>> runs = ll.train.race(bowl, {"gd": ll.optim.sgd(lr=0.15)}, steps=10)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     out = ll.viz.animate_race(bowl, runs, os.path.join(d, "race.gif"), max_frames=4,
+    ...                               resolution=20, dpi=30)
+    ...     out.suffix, out.stat().st_size > 0
+    ('.gif', True)
+    """
+    from matplotlib.animation import PillowWriter
+
+    from losslab.viz.output import atomic_file, check_target
+
+    where = "animate_race"
+    target = check_target(where, path, (".gif",))
+    entries = _race_entries(where, race_results)
+    max_frames = check_int(where, "max_frames", max_frames, minimum=1)
+    fps = check_int(where, "fps", fps, minimum=1)
+    max_points = check_int(where, "max_points", max_points, minimum=2)
+    g = grid_of(where, function_or_grid, resolution=resolution, limits=limits, labels=axis_labels)
+    ps = [_entry_path(where, e) for e in entries]
+    longest = max(len(p) for p in ps)
+    steps = thin(longest, max_frames)
+    fig = new_figure(where, dpi=dpi, panel=(10.0, 6.2))
+    ax = fig.add_subplot()
+    artists = _paths_panel(
+        ax, g, entries, ps, lrs=lrs, levels=levels, log=log, max_points=max_points, legend_outside=True
+    )
+    heading = title or f"Optimizer paths{f' on {g.name}' if g.name else ''}"
+    style_axes(ax, xlabel=g.xlabel, ylabel=g.ylabel, grid=False)
+    writer = PillowWriter(fps=fps)
+    with atomic_file(target) as tmp, writer.saving(fig, tmp, dpi=fig.dpi):
+        for k in steps:
+            _show_upto(artists, ps, int(k), max_points)
+            ax.set_title(f"{heading}: step {int(k)}", fontsize=FONT["title"])
+            writer.grab_frame()
+    return target
