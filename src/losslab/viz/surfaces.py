@@ -205,11 +205,11 @@ def _draw_contours(
     cs = ax.contour(gx, gy, Z, levels=lv, linewidths=linewidths, **kwargs)
     drawn = np.asarray(cs.levels)
     if labels and drawn.size > 0:
-        # every few levels, skipping the innermost quarter where small closed contours crowd
+        # every few levels, skipping the innermost third where small closed contours crowd
         step = max(1, drawn.size // 8)
         ax.clabel(
             cs,
-            drawn[drawn.size // 4 :: step],
+            drawn[drawn.size // 3 :: step],
             inline=True,
             fontsize=FONT["annotation"] - 1,
             fmt=_level_format(drawn),
@@ -377,12 +377,16 @@ def diverged_step(entry: Any) -> int | None:
     return int(k) if k is not None else int(len(entry.path))
 
 
-def entry_label(entry: Any, lrs: Mapping[str, float] | None = None) -> str:
-    """``"adam (lr=0.25)"``, with ``" — diverged at step k"`` when the run diverged."""
+def entry_label(
+    entry: Any, lrs: Mapping[str, float] | None = None, labels: Mapping[str, str] | None = None
+) -> str:
+    """``"adam (lr=0.25)"`` (or ``labels[name]``), with ``" — diverged at step k"`` when the run diverged."""
     name = str(getattr(entry, "name", "?"))
     lr = (lrs or {}).get(name, getattr(entry, "lr", None))
     label = name
-    if lr is not None and "lr=" not in name:
+    if labels and name in labels:
+        label = str(labels[name])
+    elif lr is not None and "lr=" not in name:
         label = f"{name} (lr={float(lr):g})"
     k = diverged_step(entry)
     if k is not None:
@@ -410,6 +414,7 @@ def _draw_paths(
     *,
     lrs: Mapping[str, float] | None,
     max_points: int,
+    labels: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, Any]]:
     """One line per run (and a cross where a diverged run ends); returns the artists per run."""
     colors = [optimizer_color(str(e.name)) for e in entries]
@@ -424,7 +429,7 @@ def _draw_paths(
             linewidth=1.8,
             marker="o",
             markersize=3.5,
-            label=entry_label(e, lrs),
+            label=entry_label(e, lrs, labels),
             zorder=4,
         )
         cross = None
@@ -464,6 +469,7 @@ def paths(
     race_results: Any,
     *,
     lrs: Mapping[str, float] | None = None,
+    labels: Mapping[str, str] | None = None,
     levels: int | Sequence[float] | None = None,
     log: bool | None = True,
     max_points: int = 500,
@@ -479,7 +485,8 @@ def paths(
     ``race_results``: entries with ``name``, ``path`` ``(steps + 1, 2)`` and ``diverged`` (and
     optionally ``diverged_step`` and ``lr``), as :func:`losslab.train.race` and
     :func:`losslab.landscape.race` return them; ``lrs`` maps names to learning rates for the
-    legend when the entries do not carry them. The start is a black circle, the minimum a star,
+    legend when the entries do not carry them, ``labels`` replaces a run's legend label
+    (``{"momentum": "momentum (lr=0.3, β=0.9)"}``). The start is a black circle, the minimum a star,
     a diverged run ends in a cross and its legend says "diverged at step k". Paths longer than
     ``max_points`` are thinned evenly (first and last points kept). Levels are log-spaced above
     the minimum by default so they stay visible where the paths converge.
@@ -501,7 +508,7 @@ def paths(
         ax = fig.add_subplot()
     else:
         fig = root_figure(check_axes(where, ax))
-    _paths_panel(ax, g, entries, ps, lrs=lrs, levels=levels, log=log, max_points=max_points)
+    _paths_panel(ax, g, entries, ps, lrs=lrs, levels=levels, log=log, max_points=max_points, labels=labels)
     name = f" on {g.name}" if g.name else ""
     style_axes(ax, title=title or f"Optimizer paths{name}", xlabel=g.xlabel, ylabel=g.ylabel, grid=False)
     return fig
@@ -518,6 +525,7 @@ def _paths_panel(
     log: bool | None,
     max_points: int,
     legend_outside: bool = False,
+    labels: Mapping[str, str] | None = None,
 ) -> list[tuple[Any, Any]]:
     from matplotlib import colormaps
 
@@ -526,7 +534,7 @@ def _paths_panel(
         lv, _ = auto_levels(g.Z, 25 if lv is None else int(lv), log=log, zmin=g.zmin)
     greys = colormaps["Greys"](np.linspace(0.3, 0.75, len(np.atleast_1d(lv))))
     _draw_contours(ax, g, lv, log, cmap="Greys", labels=True, colors=greys, linewidths=0.9)
-    artists = _draw_paths(ax, entries, ps, lrs=lrs, max_points=max_points)
+    artists = _draw_paths(ax, entries, ps, lrs=lrs, max_points=max_points, labels=labels)
     starts = np.unique(np.stack([p[0] for p in ps]), axis=0)
     ax.plot(starts[:, 0], starts[:, 1], marker="o", color="black", markersize=9, linestyle="none",
             zorder=6, label="start")  # fmt: skip
@@ -548,6 +556,7 @@ def animate_race(
     max_frames: int = 60,
     fps: int = 12,
     lrs: Mapping[str, float] | None = None,
+    labels: Mapping[str, str] | None = None,
     levels: int | Sequence[float] | None = None,
     log: bool | None = True,
     max_points: int = 500,
@@ -591,7 +600,16 @@ def animate_race(
     fig = new_figure(where, dpi=dpi, panel=(10.0, 6.2))
     ax = fig.add_subplot()
     artists = _paths_panel(
-        ax, g, entries, ps, lrs=lrs, levels=levels, log=log, max_points=max_points, legend_outside=True
+        ax,
+        g,
+        entries,
+        ps,
+        lrs=lrs,
+        levels=levels,
+        log=log,
+        max_points=max_points,
+        legend_outside=True,
+        labels=labels,
     )
     heading = title or f"Optimizer paths{f' on {g.name}' if g.name else ''}"
     style_axes(ax, xlabel=g.xlabel, ylabel=g.ylabel, grid=False)
