@@ -13,6 +13,7 @@ backend switch), so it is safe headless and from several threads, or draws into 
 
 from losslab.viz import style
 from losslab.viz.classification import confusion_matrix, pr_curve
+from losslab.viz.landscape import critical_points, eigenvalues, slice_1d, slice_2d, spectral_density
 from losslab.viz.losses import focal_effect, loss_curves, loss_label
 from losslab.viz.output import FORMATS, save
 from losslab.viz.surfaces import Grid, animate_race, contour, grid_of, paths, surface_3d
@@ -22,6 +23,7 @@ from losslab.viz.training import (
     schedule_label,
     schedules,
     training_curves,
+    training_summary,
     trajectories,
 )
 
@@ -31,7 +33,9 @@ __all__ = [
     "animate_race",
     "confusion_matrix",
     "contour",
+    "critical_points",
     "decision_boundary",
+    "eigenvalues",
     "fit_lines",
     "focal_effect",
     "grid_of",
@@ -42,8 +46,12 @@ __all__ = [
     "save",
     "schedule_label",
     "schedules",
+    "slice_1d",
+    "slice_2d",
+    "spectral_density",
     "style",
     "surface_3d",
     "training_curves",
+    "training_summary",
     "trajectories",
 ]

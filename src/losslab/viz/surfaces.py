@@ -195,13 +195,18 @@ def _draw_contours(
     linewidths: float = 1.0,
     colors: Any = None,
 ) -> QuadContourSet:
+    from matplotlib import colormaps
+
     Z = np.ma.masked_invalid(g.Z)
     if levels is None or isinstance(levels, (int, np.integer)):
         lv, _ = auto_levels(g.Z, 30 if levels is None else int(levels), log=log, zmin=g.zmin)
     else:
         lv = np.asarray(levels, dtype=np.float64)
+    if colors is None:
+        # one colour per level, evenly along the colormap: log-spaced levels get the whole range too
+        colors = colormaps[cmap](np.linspace(0.0, 0.9, max(len(lv), 1)))
     gx, gy = g.mesh
-    kwargs: dict[str, Any] = {"colors": colors} if colors is not None else {"cmap": cmap}
+    kwargs: dict[str, Any] = {"colors": colors}
     cs = ax.contour(gx, gy, Z, levels=lv, linewidths=linewidths, **kwargs)
     drawn = np.asarray(cs.levels)
     if labels and drawn.size > 0:
@@ -276,11 +281,16 @@ def contour(
         fig = root_figure(check_axes(where, ax))
     if filled:
         n_levels = 30 if levels is None else levels
-        lv, _ = (
-            auto_levels(g.Z, n_levels, log=log, zmin=g.zmin) if isinstance(n_levels, int) else (levels, False)
-        )
+        if isinstance(n_levels, (int, np.integer)):
+            lv, _ = auto_levels(g.Z, int(n_levels), log=log, zmin=g.zmin)
+        else:
+            lv = np.asarray(n_levels, dtype=np.float64)
         gx, gy = g.mesh
-        cf = ax.contourf(gx, gy, np.ma.masked_invalid(g.Z), levels=lv, cmap=cmap, alpha=0.85)
+        finite = g.Z[np.isfinite(g.Z)]
+        # the fill covers the whole range: the band below the lowest line is coloured too
+        bands = np.unique(np.r_[min(float(finite.min()), float(np.min(lv))), np.asarray(lv, dtype=np.float64),
+                                max(float(finite.max()), float(np.max(lv)))])  # fmt: skip
+        cf = ax.contourf(gx, gy, np.ma.masked_invalid(g.Z), levels=bands, cmap=cmap, alpha=0.85)
         bar = fig.colorbar(cf, ax=ax)
         bar.ax.tick_params(labelsize=FONT["tick"])
         _draw_contours(ax, g, lv, log, cmap=cmap, labels=labels, colors="black", linewidths=0.5)

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["decision_boundary", "fit_lines", "schedule_label", "schedules", "training_curves", "trajectories"]
+__all__ = [
+    "decision_boundary",
+    "fit_lines",
+    "schedule_label",
+    "schedules",
+    "training_curves",
+    "training_summary",
+    "trajectories",
+]
 
 
 def _labelled(where: str, items: Any, kind: type, what: str) -> list[tuple[str, Any]]:
@@ -564,3 +572,56 @@ def schedule_label(schedule: Any) -> str:
     text = repr(schedule)
     text = re.sub(r", eta_min=0(\.0)?(?=[,)])", "", text)
     return re.sub(r"-?\d+\.\d{4,}(e-?\d+)?", lambda m: f"{float(m.group(0)):.3g}", text)
+
+
+def training_summary(
+    history: History,
+    model: Any = None,
+    X: npt.ArrayLike | None = None,
+    y: npt.ArrayLike | None = None,
+    *,
+    task: str | None = None,
+    label: str = "fit",
+    log: bool | None = None,
+    title: str | None = None,
+    dpi: float | None = None,
+) -> Figure:
+    """The training loss beside what was learned: the fitted curve over 1-D regression data, or
+    the decision boundary over 2-D classification data (other data: the loss alone).
+
+    ``task`` is ``"regression"``, ``"binary"`` or ``"multiclass"`` (``None``: classification when
+    ``y`` holds a few integer labels). ``label`` names the fitted line.
+
+    >>> import losslab as ll
+    >>> X, y = ll.data.linear(n=30, seed=0)
+    >>> m = ll.models.Linear(1)
+    >>> h = ll.train.fit(m, X, y, optimizer=ll.optim.sgd(lr=0.1), epochs=10, seed=0)
+    >>> [ax.get_title() for ax in ll.viz.training_summary(h, m, X, y).axes]
+    ['Loss per epoch', 'Fitted lines']
+    """
+    where = "training_summary"
+    if not isinstance(history, History):
+        raise TypeError(f"{where}: history must be a History, got {type(history).__name__}")
+    panel = None
+    if model is not None and X is not None and y is not None:
+        Xa = np.asarray(X, dtype=np.float64)
+        ya = np.asarray(y)
+        d = 1 if Xa.ndim == 1 else Xa.shape[1]
+        if task is None:
+            few = ya.size > 0 and np.all(ya == np.round(ya)) and np.unique(ya).size <= 10
+            task = "binary" if few and np.unique(ya).size <= 2 else "multiclass" if few else "regression"
+        check_choice(where, "task", task, ("regression", "binary", "multiclass"))
+        if task == "regression" and d == 1:
+            panel = "fit"
+        elif task != "regression" and d == 2:
+            panel = "boundary"
+    fig = new_figure(where, ncols=2 if panel else 1, dpi=dpi, panel=(7.0, 5.2))
+    axes = list(fig.subplots(1, 2 if panel else 1, squeeze=False)[0])
+    training_curves(history, log=log, ax=axes[0])
+    if panel == "fit":
+        fit_lines(X, y, {label: (model, history.params)}, ax=axes[1])  # type: ignore[arg-type]
+    elif panel == "boundary":
+        decision_boundary(model, history.params, X, y, ax=axes[1])  # type: ignore[arg-type]
+    if title is not None:
+        fig.suptitle(title, fontsize=FONT["suptitle"])
+    return fig
