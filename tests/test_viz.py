@@ -479,7 +479,10 @@ def test_pr_curve_area_is_the_average_precision():
     r, p = line.get_xdata(), line.get_ydata()
     ap = ll.train.metrics.average_precision(s, t)
     np.testing.assert_allclose(np.sum(np.diff(r) * p[1:]), ap, rtol=1e-12)
-    assert _legend_texts(ax)[0] == f"bce (AP = {ap:.3f})" and _legend_texts(ax)[1] == f"chance (positive rate {t.mean():.3g})"
+    assert (
+        _legend_texts(ax)[0] == f"bce (AP = {ap:.3f})"
+        and _legend_texts(ax)[1] == f"chance (positive rate {t.mean():.3g})"
+    )
     with pytest.raises(ValueError, match="both classes"):
         V.pr_curve(s, np.zeros(200))
 
@@ -502,3 +505,26 @@ def test_animate_race_writes_a_gif_with_capped_frames(tmp_path):
         V.animate_race(BOWL, runs, tmp_path / "race.png")
     with pytest.raises(ValueError, match="max_frames must be >= 1"):
         V.animate_race(BOWL, runs, tmp_path / "race.gif", max_frames=0)
+
+
+DRAWABLE = [
+    n
+    for n in ll.losses.names()
+    if ll.losses.get(n).info.kind in ("elementwise", "class_axis") and n != "poisson_nll"
+]
+
+
+@pytest.mark.parametrize("name", DRAWABLE)
+def test_every_registered_prediction_target_loss_has_finite_curves(name):
+    loss = ll.losses.get(name)
+    axes = ["error"] if loss.info.task == "regression" else ["logit", "p_t"]
+    for x in axes:
+        fig = V.loss_curves([name], x=x, n=15)
+        assert fig.axes[0].get_legend().get_texts()[0].get_text() == V.loss_label(name)
+        for ax in fig.axes:
+            assert np.isfinite(ax.lines[0].get_ydata()).all(), (name, x, ax.get_title())
+
+
+def test_losses_that_are_not_functions_of_the_error_say_so():
+    with pytest.raises(ValueError, match="poisson_nll is not a function of the error"):
+        V.loss_curves(["poisson_nll"])

@@ -138,10 +138,15 @@ def _check_drawable(where: str, entry: _Entry, axis: str) -> None:
         )
     if axis == "error":
         domain = getattr(loss, "y_true_domain", None)
-        if loss.info.task != "regression" or domain is None or not domain.unbounded:
+        if loss.info.task != "regression":
             raise ValueError(
                 f"{where}: {loss.name} ({loss.info.task}) cannot be drawn against the error; "
                 "use x='logit' or x='p_t' for classification losses"
+            )
+        if domain is None or not domain.unbounded:
+            raise ValueError(
+                f"{where}: {loss.name} is not a function of the error y_pred - y_true "
+                f"(y_true must be {domain.description if domain else 'special'}); it has no error curve"
             )
     elif loss.info.task == "regression":
         raise ValueError(
@@ -155,7 +160,7 @@ def _call(entry: _Entry, y_pred: np.ndarray, **extra: Any) -> tuple[np.ndarray, 
     if _class_axis(loss):
         y_true: Any = np.zeros_like(y_pred)
         y_true[:, 0] = 1.0
-        if loss.name.startswith("sparse_"):
+        if getattr(loss, "targets", "probabilities") == "labels":
             y_true = np.zeros(len(y_pred), dtype=np.int64)
         value, grad = loss.value_and_grad(y_pred, y_true, reduction="none", **params)
         return np.asarray(value, dtype=np.float64), np.asarray(grad, dtype=np.float64)[:, 0]
