@@ -18,6 +18,7 @@ Axes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -218,8 +219,9 @@ def _axes_list(where: str, ax: Any, n: int) -> list[Axes] | None:
 
 
 def _short_name(loss: Loss) -> str:
-    summary = loss.info.summary
-    return summary.split(":")[0].strip() if ":" in summary else loss.name
+    """The loss's name as its summary starts: ``"Huber loss"``, ``"Categorical cross-entropy"``."""
+    head = re.split(r":| with |;| \(| D\(| over | for | on |,|\.", loss.info.summary)[0].strip()
+    return head or loss.name
 
 
 def loss_curves(
