@@ -528,3 +528,15 @@ def test_every_registered_prediction_target_loss_has_finite_curves(name):
 def test_losses_that_are_not_functions_of_the_error_say_so():
     with pytest.raises(ValueError, match="poisson_nll is not a function of the error"):
         V.loss_curves(["poisson_nll"])
+
+
+def test_convergence_draws_the_gap_per_step():
+    runs = _race(steps=25)
+    ax = V.convergence(runs, lrs={"gd": 0.15, "adam": 0.25}).axes[0]
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), np.maximum(runs[0].values, ax.lines[0].get_ydata().min())
+    )
+    assert ax.get_yscale() == "log" and _legend_texts(ax) == ["gd (lr=0.15)", "adam (lr=0.25)"]
+    diverged = ll.train.race(BOWL, {"gd": ll.optim.sgd(lr=0.5)}, steps=2000)
+    ax = V.convergence(diverged, log=False).axes[0]
+    assert _legend_texts(ax)[0].endswith(f"diverged at step {len(diverged[0].path)}")

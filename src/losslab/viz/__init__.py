@@ -16,7 +16,7 @@ from losslab.viz.classification import confusion_matrix, pr_curve
 from losslab.viz.landscape import critical_points, eigenvalues, slice_1d, slice_2d, spectral_density
 from losslab.viz.losses import focal_effect, loss_curves, loss_label
 from losslab.viz.output import FORMATS, save
-from losslab.viz.surfaces import Grid, animate_race, contour, grid_of, paths, surface_3d
+from losslab.viz.surfaces import Grid, animate_race, contour, convergence, grid_of, paths, surface_3d
 from losslab.viz.training import (
     decision_boundary,
     fit_lines,
@@ -33,6 +33,7 @@ __all__ = [
     "animate_race",
     "confusion_matrix",
     "contour",
+    "convergence",
     "critical_points",
     "decision_boundary",
     "eigenvalues",

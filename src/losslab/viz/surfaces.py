@@ -40,7 +40,17 @@ if TYPE_CHECKING:
     from matplotlib.contour import QuadContourSet
     from matplotlib.figure import Figure
 
-__all__ = ["Grid", "animate_race", "auto_levels", "contour", "grid_of", "paths", "surface_3d", "thin"]
+__all__ = [
+    "Grid",
+    "animate_race",
+    "auto_levels",
+    "contour",
+    "convergence",
+    "grid_of",
+    "paths",
+    "surface_3d",
+    "thin",
+]
 
 
 @dataclass(frozen=True)
@@ -630,3 +640,66 @@ def animate_race(
             ax.set_title(f"{heading}: step {int(k)}", fontsize=FONT["title"])
             writer.grab_frame()
     return target
+
+
+def convergence(
+    race_results: Any,
+    *,
+    minimum_value: float | None = None,
+    lrs: Mapping[str, float] | None = None,
+    labels: Mapping[str, str] | None = None,
+    log: bool = True,
+    title: str | None = None,
+    ax: Axes | None = None,
+    dpi: float | None = None,
+) -> Figure:
+    r"""The gap :math:`f(w_t) - f^*` against the step for each run of a race (log scale).
+
+    ``minimum_value`` is :math:`f^*` (default: the entries' ``minimum_value`` when they carry
+    one, else 0). Legends carry the learning rates and "diverged at step k" as in :func:`paths`;
+    gaps of exactly 0 are drawn at the smallest positive gap (a log axis cannot show 0).
+
+    >>> import losslab as ll
+    >>> bowl = ll.landscape.functions.get("quadratic_bowl")
+    >>> runs = ll.train.race(bowl, {"gd": ll.optim.sgd(lr=0.15)}, steps=20)
+    >>> ax = ll.viz.convergence(runs, lrs={"gd": 0.15}).axes[0]
+    >>> ax.get_yscale(), [t.get_text() for t in ax.get_legend().get_texts()]
+    ('log', ['gd (lr=0.15)'])
+    """
+    where = "convergence"
+    entries = _race_entries(where, race_results)
+    log = check_bool(where, "log", log)
+    if ax is None:
+        fig = new_figure(where, dpi=dpi, panel=(7.2, 4.8))
+        ax = fig.add_subplot()
+    else:
+        fig = root_figure(check_axes(where, ax))
+    colors = [optimizer_color(str(e.name)) for e in entries]
+    gaps = []
+    for e in entries:
+        values = np.asarray(getattr(e, "values", None), dtype=np.float64)
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(
+                f"{where}: the values of {e.name!r} must be a non-empty 1-D array, got {values.shape}"
+            )
+        f_star = minimum_value if minimum_value is not None else getattr(e, "minimum_value", None)
+        gaps.append(values - (0.0 if f_star is None else float(f_star)))
+    positive = np.concatenate([g[g > 0] for g in gaps]) if gaps else np.array([])
+    floor = float(positive.min()) if positive.size else 1e-16
+    for e, gap, c, s in zip(entries, gaps, colors, distinct_styles(colors)):
+        shown = np.maximum(gap, floor) if log else gap
+        ax.plot(
+            np.arange(gap.size), shown, color=c, linestyle=s, linewidth=2.0, label=entry_label(e, lrs, labels)
+        )
+        if diverged_step(e) is not None:
+            ax.plot(gap.size - 1, shown[-1], marker="X", color=c, markersize=11, markeredgecolor="black")
+    if log:
+        ax.set_yscale("log")
+    # a run that blows up would squash the others: show up to 1000 times the largest start gap
+    start = max(abs(float(g[0])) for g in gaps)
+    if start > 0 and max(float(np.nanmax(np.abs(g))) for g in gaps) > 1e3 * start:
+        ax.set_ylim(top=1e3 * start)
+    ylabel = r"$f(w_t) - f^*$" + (" (log scale)" if log else "")
+    style_axes(ax, title=title or "Convergence", xlabel="step t", ylabel=ylabel)
+    legend(ax, loc="best")
+    return fig
