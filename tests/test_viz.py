@@ -540,3 +540,11 @@ def test_convergence_draws_the_gap_per_step():
     diverged = ll.train.race(BOWL, {"gd": ll.optim.sgd(lr=0.5)}, steps=2000)
     ax = V.convergence(diverged, log=False).axes[0]
     assert _legend_texts(ax)[0].endswith(f"diverged at step {len(diverged[0].path)}")
+
+
+def test_decision_boundary_of_a_score_model_is_at_zero():
+    X, y = ll.data.two_blobs(n=30, seed=0)
+    model = ll.models.Linear(2)
+    params = {"W": np.array([[1.0], [1.0]]), "b": np.array([0.5])}
+    ax = V.decision_boundary(model, params, X, y, resolution=20).axes[0]
+    assert "boundary (score = 0)" in _legend_texts(ax)

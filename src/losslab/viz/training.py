@@ -421,7 +421,7 @@ def decision_boundary(
     X: npt.ArrayLike,
     y: npt.ArrayLike,
     *,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     resolution: int = 200,
     padding: float = 0.1,
     title: str | None = None,
@@ -431,8 +431,9 @@ def decision_boundary(
     """The model's decision regions and boundary over 2-D data, with the data points.
 
     A one-output model (logistic, MLP with a sigmoid output) shows its probability of class 1
-    as a shaded field and the boundary where it equals ``threshold``; a model with ``k`` outputs
-    (softmax) shows the arg-max regions. ``params`` may be a :class:`~losslab.train.History`.
+    as a shaded field and the boundary where it equals ``threshold`` (default 0.5; for a score
+    model whose outputs leave [0, 1], such as a linear model trained with the hinge, the
+    default is the score 0); a model with ``k`` outputs (softmax) shows the arg-max regions. ``params`` may be a :class:`~losslab.train.History`.
 
     >>> import numpy as np, losslab as ll
     >>> X, y = ll.data.two_blobs(n=40, seed=0)
@@ -457,7 +458,6 @@ def decision_boundary(
         raise ValueError(
             f"{where}: y must have one label per row of X ({Xa.shape[0]}), got shape {np.shape(y)}"
         )
-    threshold = check_number(where, "threshold", threshold)
     resolution = check_int(where, "resolution", resolution, minimum=2)
     lo, hi = Xa.min(axis=0), Xa.max(axis=0)
     pad = padding * np.maximum(hi - lo, 1e-12)
@@ -474,14 +474,22 @@ def decision_boundary(
     classes = np.unique(ya)
     if out.ndim == 1 or out.shape[1] == 1:
         p = out.reshape(gx.shape)
-        field = ax.contourf(gx, gy, p, levels=np.linspace(min(p.min(), 0.0), max(p.max(), 1.0), 21), cmap="RdBu_r",
-                            alpha=0.45)  # fmt: skip
+        probabilities = bool(p.min() >= 0.0 and p.max() <= 1.0)
+        if threshold is None:
+            threshold = 0.5 if probabilities else 0.0
+        threshold = check_number(where, "threshold", threshold)
+        lo, hi = (0.0, 1.0) if probabilities else (float(p.min()), float(p.max()))
+        if not probabilities:  # scores: a colour scale centred on the boundary
+            half = max(abs(lo - threshold), abs(hi - threshold), 1e-12)
+            lo, hi = threshold - half, threshold + half
+        field = ax.contourf(gx, gy, p, levels=np.linspace(lo, hi, 21), cmap="RdBu_r", alpha=0.45)
         bar = fig.colorbar(field, ax=ax)
-        bar.set_label("predicted P(class 1)", fontsize=FONT["label"])
+        bar.set_label("predicted P(class 1)" if probabilities else "model score", fontsize=FONT["label"])
         bar.ax.tick_params(labelsize=FONT["tick"])
         if p.min() < threshold < p.max():
             ax.contour(gx, gy, p, levels=[threshold], colors="black", linewidths=2.2)
-            ax.plot([], [], color="black", linewidth=2.2, label=f"boundary (p = {threshold:g})")
+            what = "p" if probabilities else "score"
+            ax.plot([], [], color="black", linewidth=2.2, label=f"boundary ({what} = {threshold:g})")
         colors = {c: ("#0072B2" if i == 0 else "#D55E00") if len(classes) <= 2 else PALETTE[i % 10]
                   for i, c in enumerate(classes)}  # fmt: skip
     else:
