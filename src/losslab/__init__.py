@@ -30,6 +30,7 @@ _SUBPACKAGES = (
     "models",
     "optim",
     "train",
+    "viz",
 )
 
 #: Top-level names and the module that defines each (imported on first access).
@@ -42,7 +43,7 @@ _NAMES = {
 __all__ = ["__version__", *sorted([*_SUBPACKAGES, *_NAMES])]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see: the eager form of the lazy imports
-    from losslab import data, explain, landscape, losses, models, optim, train  # noqa: F401
+    from losslab import data, explain, landscape, losses, models, optim, train, viz  # noqa: F401
     from losslab._core.config import config, get_config  # noqa: F401
     from losslab._core.tree import tree_ravel  # noqa: F401
 
