@@ -10,7 +10,7 @@ figures, a report and advice.
 (0.125, [-0.5, 0.0])
 """
 
-from losslab import data, experiments, explain, landscape, losses, models, optim, train
+from losslab import data, experiments, explain, landscape, losses, models, optim, report, train
 from losslab._core.config import config, get_config
 from losslab._core.tree import tree_ravel
 
@@ -27,6 +27,7 @@ __all__ = [
     "losses",
     "models",
     "optim",
+    "report",
     "train",
     "tree_ravel",
 ]
