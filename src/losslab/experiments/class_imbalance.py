@@ -52,13 +52,20 @@ def _variants(params: dict[str, Any], n_neg: int, n_pos: int) -> dict[str, tuple
 
 
 def _best_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    """The threshold maximizing F1 on ``(p, y)`` (candidates: the distinct scores)."""
-    best, best_t = -1.0, 0.5
-    for t in np.unique(np.round(p, 6)):
-        f = ll.train.metrics.f1(p, y, threshold=float(t) - 1e-9)
-        if f > best:
-            best, best_t = f, float(t) - 1e-9
-    return best_t
+    r"""The threshold maximizing F1 on ``(p, y)``: ``p > threshold`` predicts the positive class.
+
+    Scores sorted from high to low; predicting positive for the top ``k`` gives
+    :math:`F_1 = 2\,TP_k / (k + P)`; ties are cut only between distinct scores.
+    """
+    order = np.argsort(-p, kind="stable")
+    s, t = p[order], y[order]
+    tp = np.cumsum(t)
+    k = np.arange(1, len(s) + 1)
+    f1 = 2 * tp / (k + t.sum())
+    last_of_run = np.r_[s[1:] != s[:-1], True]  # keep cuts between distinct scores
+    f1 = np.where(last_of_run, f1, -1.0)
+    best = int(np.argmax(f1))
+    return float(np.nextafter(s[best], -np.inf))  # just below the lowest score predicted positive
 
 
 def _scores(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, float]:
