@@ -131,7 +131,7 @@ def _lab_check(lab_epochs: int) -> tuple[tuple[Any, ...], ...]:
     rows = []
     for key, (pw, pb) in PRINTED.items():
         loss = ll.losses.get(key)
-        lp = {"delta": 2.0} if key == "huber" else {}
+        lp: dict[str, Any] = {"delta": 2.0} if key == "huber" else {}
         w = b = 0.0
         with ll.config(validate=False):
             for _ in range(lab_epochs):
