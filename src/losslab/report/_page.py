@@ -46,7 +46,8 @@ section.experiment, section.appendix, section#summary { border-top: 1px solid va
   white-space: nowrap; border: 1px solid transparent; vertical-align: middle; }
 .badge.holds { color: var(--holds); background: var(--holds-bg); border-color: #b9e2c8; }
 .badge.fails { color: var(--fails); background: var(--fails-bg); border-color: #f2c3bf; }
-.badge.only { color: var(--only); background: var(--only-bg); border-color: #f1d9a0; white-space: normal; }
+.badge.only { color: var(--only); background: var(--only-bg); border-color: #f1d9a0; white-space: normal;
+  border-radius: 8px; }
 .badge.error { color: var(--error); background: var(--error-bg); border-color: #d9c5ec; }
 blockquote.claim { margin: 10px 0 14px; padding: 10px 16px; border-left: 4px solid var(--accent);
   background: var(--panel); font-style: italic; }
@@ -62,7 +63,7 @@ table { border-collapse: collapse; margin: 8px 0 14px; font-size: 13.5px; width:
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border: 1px solid var(--line); padding: 4px 9px; text-align: left; vertical-align: top; }
 th { background: var(--panel); }
-td.num { text-align: right; font-variant-numeric: tabular-nums; font-family: "DejaVu Sans Mono", Menlo, monospace; }
+td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; font-family: "DejaVu Sans Mono", Menlo, monospace; }
 .table-wrap { overflow-x: auto; }
 p.note { color: var(--muted); font-size: 13px; margin-top: -8px; }
 details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }
@@ -75,6 +76,7 @@ footer.page { margin-top: 36px; border-top: 1px solid var(--line); padding-top: 
   font-size: 13px; }
 .counts span { margin-right: 14px; }
 td.decided { font-size: 12.5px; color: var(--muted); max-width: 420px; }
+td.name { white-space: nowrap; }
 """
 
 
@@ -182,7 +184,7 @@ def _summary(tour: Tour) -> str:
         verdict = badge(r.verdict if r is not None else None)
         decided = _e(r.verdict_reason.split("; ")[0]) if r is not None else "the experiment raised an error"
         rows.append(
-            f'<tr><td class="num">{i}</td><td><a href="#{_slug(entry.name)}">{_e(entry.name)}</a></td>'
+            f'<tr><td class="num">{i}</td><td class="name"><a href="#{_slug(entry.name)}">{_e(entry.name)}</a></td>'
             f'<td>{cite}</td><td>{verdict}</td><td class="decided">{decided}</td>'
             f'<td class="num">{entry.elapsed_s:.2f} s</td></tr>'
         )
