@@ -71,10 +71,10 @@ def test_declaration_is_complete(name):
 
 
 def test_same_seed_same_metrics_and_seed_matters():
-    a = ll.experiments.run("class-imbalance", seed=3, quick=True)
-    b = ll.experiments.run("class-imbalance", seed=3, quick=True)
+    a = ll.experiments.run("batch-size-lr", seed=3, quick=True)
+    b = ll.experiments.run("batch-size-lr", seed=3, quick=True)
     assert a.metrics == b.metrics
-    assert a.metrics != quick_run("class-imbalance").metrics
+    assert a.metrics != quick_run("batch-size-lr").metrics
 
 
 # --------------------------------------------------------------------------- registry and run

@@ -12,6 +12,7 @@ import losslab as ll
 from losslab.cli import app
 from losslab.experiments import Claim, Criterion, Experiment, VerdictRule, _framework
 from losslab.report import _page, latex_to_html, markdown_to_html
+from losslab.report import tour as tour_module
 
 runner = CliRunner()
 FEW = ["loss-zoo", "ce-vs-mse"]
@@ -138,6 +139,15 @@ def test_write_tour_replaces_an_existing_report_and_refuses_a_file(tmp_path):
         ll.report.write_tour(tmp_path / "file", ["loss-zoo"], quick=True)
     with pytest.raises(ValueError, match="unknown experiment 'nope'"):
         ll.report.write_tour(tmp_path / "x", ["nope"])
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch, capsys):
+    ll.report.run_tour(["loss-zoo"], quick=True, progress=True)
+    assert capsys.readouterr().out == ""  # not a terminal: silent
+    monkeypatch.setattr(tour_module, "_is_tty", lambda: True)
+    ll.report.run_tour(["loss-zoo", "ce-vs-mse"], quick=True, progress=True)
+    out = capsys.readouterr().out
+    assert "tour" in out and "2/2" in out and "ce-vs-mse: holds" in out
 
 
 def test_latex_to_html_renders_the_declarations():
