@@ -3,11 +3,13 @@ r"""The catalog of the curriculum's experiments, each with a verdict computed fr
 >>> import losslab as ll
 >>> "robust-regression" in ll.experiments.names()
 True
->>> r = ll.experiments.run("robust-regression", seed=0, quick=True)
->>> r.verdict
-'holds'
+>>> r = ll.experiments.run("ce-vs-mse", seed=0, quick=True)
+>>> r.verdict, round(r.metrics["grad_ratio"], 1)
+('holds', 202.7)
 >>> r.claim.citation
-'002 Section 13, C3'
+'002 Section 11, Q2'
+>>> print(r.verdict_reason.split("; ")[0])
+grad_ratio (|BCE gradient| / |MSE gradient| at the wrong output) = 202.7 > 10: yes
 
 ``run(name, seed=0, quick=False, **overrides) -> Result``: ``r.metrics`` (numbers), ``r.tables``,
 ``r.figures`` (matplotlib Figures drawn by :mod:`losslab.viz` when first read), ``r.data``,
