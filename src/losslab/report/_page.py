@@ -192,6 +192,11 @@ def _summary(tour: Tour) -> str:
     tally = "".join(f"<span>{_e(k)}: <strong>{v}</strong></span>" for k, v in counts.items())
     return (
         '<section id="summary"><h2>Summary of verdicts</h2>'
+        "<p>Each verdict is computed from the experiment's numbers against thresholds stated with it: "
+        f"{badge(HOLDS)} when every comparison the claim needs comes out as claimed, "
+        f"{badge(DOES_NOT_HOLD)} when one does not, and {badge(HOLDS_ONLY_WHEN + ' ...')} when the claim is "
+        "true here but a further check names the condition it needs. Where noise matters the numbers are "
+        "means over several seeds, and a difference counts only beyond its standard error.</p>"
         f'<p class="counts">{tally}</p>'
         '<div class="table-wrap"><table><thead><tr><th>#</th><th>experiment</th><th>claim (seed, section)</th>'
         f"<th>verdict</th><th>decided by</th><th>time</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
