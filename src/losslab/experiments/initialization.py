@@ -110,7 +110,7 @@ EXPERIMENT = Experiment(
     name="initialization",
     title="Initialization: breaking the symmetry, and keeping the scale",
     claim=Claim(
-        quote="Random initialization breaks symmetry Prevents all neurons from learning same function",
+        quote="Random initialization breaks symmetry · Prevents all neurons from learning same function",
         source="001_39edf68555263e9d.txt",
         section="7.4 Initialization Effects",
     ),
