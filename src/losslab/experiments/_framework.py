@@ -64,7 +64,11 @@ HOLDS_ONLY_WHEN = "holds only when"
 
 @dataclass(frozen=True)
 class Claim:
-    """The curriculum's words, quoted, with the seed file and the section they come from."""
+    """The curriculum's words, quoted, with the seed file and the section they come from.
+
+    ``quote`` is verbatim (whitespace and Markdown emphasis aside); separate lines or bullets of
+    the source are joined with ``" · "``.
+    """
 
     quote: str
     source: str
