@@ -119,10 +119,10 @@ EXPERIMENT = Experiment(
         "init_gain": 1.6,
         "lr": 0.01,
         "max_norm": 1.0,
-        "epochs": 25,
-        "n_seeds": 5,
+        "epochs": 30,
+        "n_seeds": 6,
     },
-    quick={"epochs": 20, "n_seeds": 3},
+    quick={"epochs": 25, "n_seeds": 4},
     compute=compute,
     rule=VerdictRule(
         criteria=(

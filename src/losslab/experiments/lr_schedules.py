@@ -119,7 +119,7 @@ EXPERIMENT = Experiment(
         "(4 cycles) and plateau reduction (x0.3 after two epochs without improvement)."
     ),
     defaults={"n": 512, "noise": 0.5, "lr": 0.05, "batch_size": 32, "epochs": 30, "n_seeds": 3},
-    quick={"n": 256, "epochs": 20, "n_seeds": 2},
+    quick={"n": 256, "epochs": 30, "n_seeds": 2},
     compute=compute,
     rule=VerdictRule(
         criteria=(
