@@ -299,6 +299,9 @@ VALID = {
 }
 #: Options that take any text by design (a title, a free label): exempt from the bad-text check.
 FREE_TEXT: set[tuple[str, str]] = set()
+#: Options naming a directory to create: only a missing parent is bad.
+DIRECTORY_OPTIONS = {("tour", "--out"), ("experiment", "--out")}
+BAD_DIRECTORY = ["/no/such/dir/report"]
 BAD_BY_TYPE = {
     float: ["abc", "nan", "inf"],
     int: ["abc", "-1", "1.5"],
@@ -333,7 +336,10 @@ def _bad_cases() -> list[tuple[str, list[str]]]:
                 continue
             if (name, param.opts[0]) in FREE_TEXT:
                 continue
-            for bad in BAD_BY_TYPE.get(kind, []):
+            bad_values = (
+                BAD_DIRECTORY if (name, param.opts[0]) in DIRECTORY_OPTIONS else BAD_BY_TYPE.get(kind, [])
+            )
+            for bad in bad_values:
                 cases.append((name, [*valid, param.opts[0], bad]))
     return cases
 

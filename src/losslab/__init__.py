@@ -24,11 +24,13 @@ __version__ = "0.1.0"
 #: Subpackages, imported on first attribute access (a new one is one entry here).
 _SUBPACKAGES = (
     "data",
+    "experiments",
     "explain",
     "landscape",
     "losses",
     "models",
     "optim",
+    "report",
     "train",
     "viz",
 )
@@ -43,7 +45,7 @@ _NAMES = {
 __all__ = ["__version__", *sorted([*_SUBPACKAGES, *_NAMES])]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see: the eager form of the lazy imports
-    from losslab import data, explain, landscape, losses, models, optim, train, viz  # noqa: F401
+    from losslab import data, experiments, explain, landscape, losses, models, optim, report, train, viz  # noqa: F401
     from losslab._core.config import config, get_config  # noqa: F401
     from losslab._core.tree import tree_ravel  # noqa: F401
 
