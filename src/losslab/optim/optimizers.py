@@ -18,9 +18,11 @@ match ``torch.optim`` to rounding (tested to a relative 1e-10 over 200 steps).
 
 from __future__ import annotations
 
+import functools
 import inspect
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from losslab._core.validation import check_bool, check_in_range, check_positive
 from losslab.optim.base import GradientTransformation, chain
@@ -35,7 +37,71 @@ from losslab.optim.transforms import (
     trace,
 )
 
-__all__ = ["adagrad", "adam", "adamw", "gd", "get", "momentum", "names", "nesterov", "rmsprop", "sgd"]
+__all__ = [
+    "Description",
+    "adagrad",
+    "adam",
+    "adamw",
+    "describe",
+    "gd",
+    "get",
+    "momentum",
+    "names",
+    "nesterov",
+    "rmsprop",
+    "sgd",
+]
+
+
+class Description(NamedTuple):
+    """How a preset was built: its ``name`` and every hyperparameter, defaults filled in."""
+
+    name: str
+    hyperparams: dict[str, Any]
+
+
+# The description of each preset, keyed by its ``init`` function (fresh for every preset built).
+_DESCRIPTIONS: weakref.WeakKeyDictionary[Callable[..., Any], Description] = weakref.WeakKeyDictionary()
+
+_F = TypeVar("_F", bound=Callable[..., GradientTransformation])
+
+
+def _described(factory: _F) -> _F:
+    """Record the name and hyperparameters of every optimizer ``factory`` builds (see :func:`describe`).
+
+    A preset built from another (``momentum`` is ``sgd(lr, momentum=beta)``) keeps the inner,
+    canonical description: the one that names every transformation in it.
+    """
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args: Any, **kwargs: Any) -> GradientTransformation:
+        opt = factory(*args, **kwargs)
+        if opt.init not in _DESCRIPTIONS:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            _DESCRIPTIONS[opt.init] = Description(factory.__name__, dict(bound.arguments))
+        return opt
+
+    return build  # type: ignore[return-value]
+
+
+def describe(optimizer: GradientTransformation) -> Description | None:
+    """The name and hyperparameters a preset was built with; ``None`` for other transformations.
+
+    ``momentum`` and ``nesterov`` (and ``gd``) are described as the ``sgd`` they are.
+
+    >>> import losslab as ll
+    >>> ll.optim.describe(ll.optim.momentum(lr=0.1))
+    Description(name='sgd', hyperparams={'lr': 0.1, 'momentum': 0.9, 'dampening': 0.0, 'nesterov': False, 'weight_decay': 0.0})
+    >>> ll.optim.describe(ll.optim.scale(-0.1)) is None
+    True
+    """
+    if not isinstance(optimizer, GradientTransformation):
+        raise TypeError(
+            f"describe: optimizer must be a GradientTransformation, got {type(optimizer).__name__}"
+        )
+    return _DESCRIPTIONS.get(optimizer.init)
 
 
 def _check_betas(where: str, betas: Any) -> tuple[float, float]:
@@ -46,6 +112,7 @@ def _check_betas(where: str, betas: Any) -> tuple[float, float]:
     return b1, b2
 
 
+@_described
 def sgd(
     lr: LearningRate = 1e-3,
     momentum: float = 0.0,
@@ -85,12 +152,14 @@ def sgd(
     return chain(*parts)
 
 
+@_described
 def momentum(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
     r"""Heavy-ball momentum: ``sgd(lr, momentum=beta)``, :math:`b_t = \beta b_{t-1} + g_t`,
     :math:`\theta \leftarrow \theta - \eta b_t` (Polyak 1964)."""
     return sgd(lr, momentum=beta)
 
 
+@_described
 def nesterov(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
     r"""Nesterov momentum in PyTorch's form: ``sgd(lr, momentum=beta, nesterov=True)``.
 
@@ -100,11 +169,13 @@ def nesterov(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformati
     return sgd(lr, momentum=beta, nesterov=True)
 
 
+@_described
 def gd(lr: LearningRate = 1e-3) -> GradientTransformation:
     r"""Plain gradient descent :math:`\theta \leftarrow \theta - \eta\nabla L(\theta)` (``sgd(lr)``)."""
     return sgd(lr)
 
 
+@_described
 def adagrad(
     lr: LearningRate = 1e-2,
     lr_decay: float = 0.0,
@@ -133,6 +204,7 @@ def adagrad(
     return chain(*parts)
 
 
+@_described
 def rmsprop(
     lr: LearningRate = 1e-2,
     alpha: float = 0.99,
@@ -167,6 +239,7 @@ def rmsprop(
     return chain(*parts)
 
 
+@_described
 def adam(
     lr: LearningRate = 1e-3,
     betas: tuple[float, float] = (0.9, 0.999),
@@ -190,6 +263,7 @@ def adam(
     return _adam_preset("adam", lr, betas, eps, weight_decay, amsgrad, decoupled=False)
 
 
+@_described
 def adamw(
     lr: LearningRate = 1e-3,
     betas: tuple[float, float] = (0.9, 0.999),
