@@ -10,7 +10,7 @@ figures, a report and advice.
 (0.125, [-0.5, 0.0])
 """
 
-from losslab import data, explain, landscape, losses, models, optim, train
+from losslab import advise, data, explain, landscape, losses, models, optim, train
 from losslab._core.config import config, get_config
 from losslab._core.tree import tree_ravel
 
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "advise",
     "config",
     "data",
     "explain",
