@@ -12,8 +12,8 @@ and is scored on the held-out fold:
 * multiclass: the macro-averaged F1 score.
 
 The rule's choice is contradicted when another candidate is better on average by more than two
-standard errors of the paired per-fold differences; then the ranking follows the evidence, and a
-note says so with the numbers.
+standard errors of the paired per-fold differences and by more than 1% of the rule's score; then
+the ranking follows the evidence, and a note says so with the numbers.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from losslab.train import metrics
 from losslab.train.loop import fit
 
 __all__ = ["verify"]
+
+#: The smallest relative improvement over the rule's choice that counts as evidence against it.
+MIN_RELATIVE = 0.01
 
 _BASELINES = ("mse", "binary_cross_entropy", "sparse_categorical_cross_entropy", "categorical_cross_entropy")
 
@@ -170,7 +173,9 @@ def verify(
     best, rule = int(order[0]), 0
     diff = sign * (scores[best] - scores[rule])
     se = float(diff.std(ddof=1) / math.sqrt(folds))
-    contradicts = best != rule and float(diff.mean()) > 2.0 * se and float(diff.mean()) > 0.0
+    gain = float(diff.mean())
+    material = gain > MIN_RELATIVE * max(abs(float(means[rule])), 1e-12)
+    contradicts = best != rule and gain > 2.0 * se and material
     for rank, i in enumerate(order, 1):
         c = chosen[int(i)]
         c.evidence = {
@@ -202,7 +207,8 @@ def verify(
     else:
         advice.notes.append(
             f"the held-out evidence does not separate {b} ({means[best]:.4g}) from the rule's choice {r} "
-            f"({means[rule]:.4g}): the difference {diff.mean():.3g} is within 2 standard errors ({2 * se:.3g})"
+            f"({means[rule]:.4g}): the difference {diff.mean():.3g} is within 2 standard errors ({2 * se:.3g}) "
+            "or under 1%"
         )
     advice.verification = {
         "metric": name,

@@ -222,7 +222,8 @@ def _entries(params: Tree) -> tuple[list[_Entry], int]:
             total += 1
             if len(out) < MAX_ENTRIES:
                 at = "[" + ", ".join(map(str, idx)) + "]" if idx else ""
-                out.append(_Entry(f"{name}{at}" if name or at else "", k, idx))
+                label = f"{name or 'theta'}{at}" if at else name
+                out.append(_Entry(label, k, idx))
     return out, total
 
 
