@@ -101,6 +101,7 @@ def optimizer_step(
     >>> round(float(ex.value), 6)  # 4 - 0.1 * sign(8), up to eps
     3.9
     """
+    given_name = opt if isinstance(opt, str) else None
     if isinstance(opt, str):
         opt = get_optimizer(opt, **hyperparams)
     elif hyperparams:
@@ -122,7 +123,7 @@ def optimizer_step(
         _check_like(params, fixed)
         grad_fn = lambda p: fixed  # noqa: E731
     description = describe(opt)
-    name = "optimizer" if description is None else description.name
+    name = description.name if description is not None else given_name or "optimizer"
     hp = {} if description is None else dict(description.hyperparams)
     render = _RENDERERS.get(name)
     if render is not None and not _covered(name, hp):

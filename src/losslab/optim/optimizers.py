@@ -344,4 +344,9 @@ def get(name: str, **hyperparams: Any) -> GradientTransformation:
             f"optim.get: {key} has no hyperparameter {unknown[0]!r}; "
             f"expected some of {', '.join(sorted(allowed))}"
         )
-    return factory(**hyperparams)
+    opt = factory(**hyperparams)
+    if opt.init not in _DESCRIPTIONS:  # a preset registered without @_described
+        bound = inspect.signature(factory).bind(**hyperparams)
+        bound.apply_defaults()
+        _DESCRIPTIONS[opt.init] = Description(key, dict(bound.arguments))
+    return opt
