@@ -89,7 +89,8 @@ def test_second_order_optimizers_receive_the_hessian():
 
     no_hessian = SimpleNamespace(value=f.value, grad=f.grad, start=f.start, minima=f.minima)
     with pytest.raises(
-        ValueError, match="race: optimizer 'newton' needs hessian= at every update, which the function does not give"
+        ValueError,
+        match="race: optimizer 'newton' needs hessian= at every update, which the function does not give",
     ):
         ll.landscape.race(no_hessian, {"newton": _newton_like()})
 

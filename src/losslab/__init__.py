@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 
 #: Subpackages, imported on first attribute access (a new one is one entry here).
 _SUBPACKAGES = (
+    "advise",
     "data",
     "experiments",
     "explain",
@@ -45,7 +46,19 @@ _NAMES = {
 __all__ = ["__version__", *sorted([*_SUBPACKAGES, *_NAMES])]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see: the eager form of the lazy imports
-    from losslab import data, experiments, explain, landscape, losses, models, optim, report, train, viz  # noqa: F401
+    from losslab import (  # noqa: F401
+        advise,
+        data,
+        experiments,
+        explain,
+        landscape,
+        losses,
+        models,
+        optim,
+        report,
+        train,
+        viz,
+    )
     from losslab._core.config import config, get_config  # noqa: F401
     from losslab._core.tree import tree_ravel  # noqa: F401
 

@@ -73,6 +73,8 @@ def read_class_weight(text: str | None) -> str | dict[int, float] | None:
     for part in text.split(","):
         label, sep, value = part.partition("=")
         if not sep or not label.strip().isdigit():
-            raise ValueError(f"--class-weight: expected 'balanced' or LABEL=WEIGHT pairs, got {part.strip()!r}")
+            raise ValueError(
+                f"--class-weight: expected 'balanced' or LABEL=WEIGHT pairs, got {part.strip()!r}"
+            )
         out[int(label)] = _number("--class-weight", value)
     return out

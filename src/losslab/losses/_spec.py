@@ -224,6 +224,44 @@ class LossInfo:
     kind: str = "elementwise"
     inputs: tuple[str, ...] = ("y_pred", "y_true")
     differentiable_inputs: tuple[str, ...] = ("y_pred",)
+    #: What the loss is good for, as words a recommender can match (see :data:`TRAITS`): the
+    #: declared ones plus those derived from the rest of the declaration.
+    traits: frozenset[str] = frozenset()
+
+
+#: The traits a loss can carry. Derived from the declaration: ``robust`` and ``convex`` (the flags
+#: of the same name), ``bounded_influence`` (a declared gradient bound: one sample moves the fit by
+#: a bounded amount), ``accepts_logits`` (a ``from_logits`` option), ``reweightable``
+#: (``pos_weight``/``class_weight``), ``needs_probabilities`` (``y_pred`` in [0, 1]). Declared:
+#: ``asymmetric`` (under- and over-prediction cost differently), ``handles_imbalance`` (down-weights
+#: easy, majority examples by itself), ``margin`` (a hinge margin), ``counts`` (a count likelihood).
+TRAITS = (
+    "accepts_logits",
+    "asymmetric",
+    "bounded_influence",
+    "convex",
+    "counts",
+    "handles_imbalance",
+    "margin",
+    "needs_probabilities",
+    "reweightable",
+    "robust",
+)
+
+
+def _derived_traits(
+    meta: Mapping[str, Any], params: Mapping[str, Any], bounded: bool, domain: Any
+) -> set[str]:
+    traits = {flag for flag in ("robust", "convex") if meta.get(flag)}
+    if bounded:
+        traits.add("bounded_influence")
+    if "from_logits" in params:
+        traits.add("accepts_logits")
+    if {"pos_weight", "class_weight"} & set(params):
+        traits.add("reweightable")
+    if isinstance(domain, Domain) and domain.low == 0.0 and domain.high == 1.0:
+        traits.add("needs_probabilities")
+    return traits
 
 
 @dataclass
@@ -410,6 +448,12 @@ class Loss:
         meta.setdefault("kind", self.kind)
         meta.setdefault("inputs", self.inputs)
         meta.setdefault("differentiable_inputs", self.differentiable)
+        declared = frozenset(meta.get("traits", ()))
+        unknown = sorted(declared - set(TRAITS))
+        if unknown:
+            raise ValueError(f"Loss: {name} declares unknown traits {unknown}; known: {', '.join(TRAITS)}")
+        domain = getattr(self, "y_pred_domain", None)
+        meta["traits"] = declared | _derived_traits(meta, self.params, grad_bound is not None, domain)
         self.info = LossInfo(
             name=name, task=task, defaults={k: p.default for k, p in self.params.items()}, **meta
         )

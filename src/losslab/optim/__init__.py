@@ -28,9 +28,11 @@ from losslab.optim.gradients import (
     random_search,
 )
 from losslab.optim.optimizers import (
+    Description,
     adagrad,
     adam,
     adamw,
+    describe,
     ema_momentum,
     gd,
     get,
@@ -76,6 +78,7 @@ from losslab.optim.transforms import (
 
 __all__ = [
     "ChainState",
+    "Description",
     "EmptyState",
     "GradcheckResult",
     "GradientTransformation",
@@ -100,6 +103,7 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_value",
     "decoupled_weight_decay",
+    "describe",
     "ema",
     "ema_momentum",
     "gd",

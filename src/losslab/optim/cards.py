@@ -220,7 +220,7 @@ OPTIMIZERS: dict[str, _Declared] = {
             "eps": "added to the corrected root",
             "weight_decay": _WD + " (use adamw for decoupled decay)",
             "amsgrad": "use the running max of v_t",
-            "eps_placement": "'outside' the root (PyTorch, Algorithm 1) or 'inside' it (003's printed form)",
+            "eps_placement": "'algorithm1' (PyTorch), 'keras' (epsilon hat) or 'inside' the root (003's form)",
         },
         "torch.optim.Adam(params, lr, betas, eps, weight_decay, amsgrad)",
         "optax.adam(learning_rate, b1, b2, eps) (the same eps placement)",

@@ -18,9 +18,11 @@ match ``torch.optim`` to rounding (tested to a relative 1e-10 over 200 steps).
 
 from __future__ import annotations
 
+import functools
 import inspect
+import weakref
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from losslab._core.validation import check_bool, check_choice, check_in_range, check_positive
 from losslab.optim.base import GradientTransformation, chain
@@ -39,9 +41,11 @@ from losslab.optim.transforms import (
 )
 
 __all__ = [
+    "Description",
     "adagrad",
     "adam",
     "adamw",
+    "describe",
     "ema_momentum",
     "gd",
     "get",
@@ -55,6 +59,57 @@ __all__ = [
 ]
 
 
+class Description(NamedTuple):
+    """How a preset was built: its ``name`` and every hyperparameter, defaults filled in."""
+
+    name: str
+    hyperparams: dict[str, Any]
+
+
+# The description of each preset, keyed by its ``init`` function (fresh for every preset built).
+_DESCRIPTIONS: weakref.WeakKeyDictionary[Callable[..., Any], Description] = weakref.WeakKeyDictionary()
+
+_F = TypeVar("_F", bound=Callable[..., GradientTransformation])
+
+
+def _described(factory: _F) -> _F:
+    """Record the name and hyperparameters of every optimizer ``factory`` builds (see :func:`describe`).
+
+    A preset built from another (``momentum`` is ``sgd(lr, momentum=beta)``) keeps the inner,
+    canonical description: the one that names every transformation in it.
+    """
+    signature = inspect.signature(factory)
+
+    @functools.wraps(factory)
+    def build(*args: Any, **kwargs: Any) -> GradientTransformation:
+        opt = factory(*args, **kwargs)
+        if opt.init not in _DESCRIPTIONS:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            _DESCRIPTIONS[opt.init] = Description(factory.__name__, dict(bound.arguments))
+        return opt
+
+    return build  # type: ignore[return-value]
+
+
+def describe(optimizer: GradientTransformation) -> Description | None:
+    """The name and hyperparameters a preset was built with; ``None`` for other transformations.
+
+    ``momentum`` and ``nesterov`` (and ``gd``) are described as the ``sgd`` they are.
+
+    >>> import losslab as ll
+    >>> ll.optim.describe(ll.optim.momentum(lr=0.1))
+    Description(name='sgd', hyperparams={'lr': 0.1, 'momentum': 0.9, 'dampening': 0.0, 'nesterov': False, 'weight_decay': 0.0})
+    >>> ll.optim.describe(ll.optim.scale(-0.1)) is None
+    True
+    """
+    if not isinstance(optimizer, GradientTransformation):
+        raise TypeError(
+            f"describe: optimizer must be a GradientTransformation, got {type(optimizer).__name__}"
+        )
+    return _DESCRIPTIONS.get(optimizer.init)
+
+
 def _check_betas(where: str, betas: Any) -> tuple[float, float]:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"{where}: betas must be a pair (beta1, beta2), got betas={betas!r}")
@@ -63,6 +118,7 @@ def _check_betas(where: str, betas: Any) -> tuple[float, float]:
     return b1, b2
 
 
+@_described
 def sgd(
     lr: LearningRate = 1e-3,
     momentum: float = 0.0,
@@ -102,12 +158,14 @@ def sgd(
     return chain(*parts)
 
 
+@_described
 def momentum(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
     r"""Heavy-ball momentum: ``sgd(lr, momentum=beta)``, :math:`b_t = \beta b_{t-1} + g_t`,
     :math:`\theta \leftarrow \theta - \eta b_t` (Polyak 1964)."""
     return sgd(lr, momentum=beta)
 
 
+@_described
 def nesterov(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
     r"""Nesterov momentum in PyTorch's form: ``sgd(lr, momentum=beta, nesterov=True)``.
 
@@ -117,6 +175,7 @@ def nesterov(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformati
     return sgd(lr, momentum=beta, nesterov=True)
 
 
+@_described
 def ema_momentum(lr: LearningRate = 1e-3, beta: float = 0.9, debias: bool = False) -> GradientTransformation:
     r"""EMA momentum (the curriculum's first form): :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`,
     :math:`\theta \leftarrow \theta - \eta v_t`.
@@ -128,6 +187,7 @@ def ema_momentum(lr: LearningRate = 1e-3, beta: float = 0.9, debias: bool = Fals
     return chain(ema(beta, debias=debias), scale_by_learning_rate(_check_lr("ema_momentum", lr)))
 
 
+@_described
 def velocity(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformation:
     r"""Classic velocity momentum: :math:`v_t = \beta v_{t-1} + \eta g_t`, :math:`\theta \leftarrow \theta - v_t`.
 
@@ -137,11 +197,13 @@ def velocity(lr: LearningRate = 1e-3, beta: float = 0.9) -> GradientTransformati
     return velocity_momentum(lr, beta)
 
 
+@_described
 def gd(lr: LearningRate = 1e-3) -> GradientTransformation:
     r"""Plain gradient descent :math:`\theta \leftarrow \theta - \eta\nabla L(\theta)` (``sgd(lr)``)."""
     return sgd(lr)
 
 
+@_described
 def adagrad(
     lr: LearningRate = 1e-2,
     lr_decay: float = 0.0,
@@ -183,6 +245,7 @@ def adagrad(
     return chain(*parts)
 
 
+@_described
 def rmsprop(
     lr: LearningRate = 1e-2,
     alpha: float = 0.99,
@@ -217,6 +280,7 @@ def rmsprop(
     return chain(*parts)
 
 
+@_described
 def adam(
     lr: LearningRate = 1e-3,
     betas: tuple[float, float] = (0.9, 0.999),
@@ -246,6 +310,7 @@ def adam(
     )
 
 
+@_described
 def adamw(
     lr: LearningRate = 1e-3,
     betas: tuple[float, float] = (0.9, 0.999),
@@ -291,6 +356,7 @@ def _adam_preset(
     )
 
 
+@_described
 def newton(lr: LearningRate = 1.0, damping: float = 0.0) -> GradientTransformation:
     r"""Damped Newton's method: :math:`\theta \leftarrow \theta - \eta\,(H + \lambda I)^{-1} \nabla L(\theta)`.
 
@@ -357,4 +423,9 @@ def get(name: str, **hyperparams: Any) -> GradientTransformation:
             f"optim.get: {key} has no hyperparameter {unknown[0]!r}; "
             f"expected some of {', '.join(sorted(allowed))}"
         )
-    return factory(**hyperparams)
+    opt = factory(**hyperparams)
+    if opt.init not in _DESCRIPTIONS:  # a preset registered without @_described
+        bound = inspect.signature(factory).bind(**hyperparams)
+        bound.apply_defaults()
+        _DESCRIPTIONS[opt.init] = Description(key, dict(bound.arguments))
+    return opt
