@@ -39,6 +39,9 @@ TRANSFORMS = {
     "reduce_on_plateau": lambda: O.reduce_on_plateau(),
     "multi_steps": lambda: O.multi_steps(O.sgd(lr=0.1), 1),
     "chain-trace": lambda: O.chain(O.trace(0.9)),
+    "adagrad-full_matrix": lambda: O.adagrad(lr=0.1, full_matrix=True),
+    "adam-eps_inside": lambda: O.adam(lr=0.1, eps_placement="inside"),
+    "adam-keras": lambda: O.adam(lr=0.1, eps_placement="keras"),
 }
 ALL = {**{name: (lambda name=name: O.get(name, lr=0.1)) for name in PRESETS}, **TRANSFORMS}
 
@@ -52,10 +55,13 @@ def grads_tree():
 
 
 def call(opt, grads, state, params, how):
-    # (every update takes **extra; reduce_on_plateau needs the loss value)
+    # (every update takes **extra; reduce_on_plateau needs the loss value, newton the Hessian)
+    extra = {"value": 1.0}
+    if "hessian" in opt.extra_args:
+        extra["hessian"] = 2.0 * np.eye(9)
     if how == "update":
-        return opt.update(grads, state, params, value=1.0)
-    return O.step(opt, grads, state, params, value=1.0)
+        return opt.update(grads, state, params, **extra)
+    return O.step(opt, grads, state, params, **extra)
 
 
 # --------------------------------------------------------------------------- non-finite gradients
