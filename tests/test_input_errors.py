@@ -68,6 +68,21 @@ def test_metrics_refuse_non_finite_targets(name, bad):
         fn([0.2, bad, 0.4], [0.0, 1.0, 1.0])
 
 
+@pytest.mark.parametrize("labels", [[0.0, 1e150], [-1.0, 1.0]], ids=["huge", "negative"])
+@pytest.mark.parametrize("name", ["accuracy", "precision", "recall_per_class", "confusion_matrix"])
+def test_class_labels_out_of_range_name_y_true(name, labels):
+    """An inf label was counted (item 9); a huge or negative one must be refused, not cast."""
+    with pytest.raises(ValueError, match=r"y_true must hold class labels in \[0, 2\*\*31\)"):
+        M.get(name)([0.2, 0.9], labels)
+
+
+def test_confusion_matrix_refuses_more_classes_than_it_can_count():
+    with pytest.raises(ValueError, match="y_true's largest label implies 1000001 classes, more than 10000"):
+        M.confusion_matrix([0.2, 0.9], [0, 1e6])
+    with pytest.raises(ValueError, match="n_classes must be at most 10000"):
+        M.confusion_matrix([0.2, 0.9], [0, 1], n_classes=10**6)
+
+
 @pytest.mark.parametrize("name", ["accuracy", "precision", "recall", "f1"])
 def test_threshold_must_be_a_finite_number(name):
     fn = M.get(name)

@@ -264,3 +264,10 @@ def test_fit_without_divergence_warns_nothing():
 
 def test_non_finite_error_is_a_value_error():
     assert issubclass(NonFiniteError, ValueError)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_init_refuses_complex_params_instead_of_dropping_the_imaginary_part(name):
+    opt = O.get(name, lr=0.1)
+    with pytest.raises(TypeError, match=r"init: params\['W'\] must hold real numbers, got dtype complex128"):
+        opt.init({"W": np.ones((3, 2), dtype=complex)})

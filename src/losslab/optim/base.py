@@ -102,7 +102,7 @@ class GradientTransformation(_Fields):
     ) -> GradientTransformation:
         return super().__new__(
             cls,
-            init,
+            _checked_init(init),
             _checked(update, "update"),
             None if step is None else _checked(step, "step"),
             frozenset(extra_args),
@@ -140,6 +140,27 @@ def check_inputs(where: str, grads: Any, params: Any, *, finite: bool = True) ->
         check_finite_tree(where, "grads", grads)
         if params is not None:
             check_finite_tree(where, "params", params)
+
+
+def _checked_init(fn: Callable[[Params], State]) -> Callable[[Params], State]:
+    """``init`` refusing leaves that are not arrays of real numbers (a complex leaf would be
+    silently cast to real by the state's ``zeros_like``)."""
+    if getattr(fn, "_losslab_checked", False):
+        return fn
+
+    @functools.wraps(fn)
+    def init(params: Params) -> State:
+        if _inside.get():
+            return fn(params)
+        check_tree_leaves("init", "params", params)
+        token = _inside.set(True)
+        try:
+            return fn(params)
+        finally:
+            _inside.reset(token)
+
+    init._losslab_checked = True  # type: ignore[attr-defined]
+    return init
 
 
 def _checked(fn: Callable[..., Any], kind: str) -> Callable[..., Any]:

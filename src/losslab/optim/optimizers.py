@@ -186,6 +186,7 @@ def ema_momentum(lr: LearningRate = 1e-3, beta: float = 0.9, debias: bool = Fals
     ``torch.optim.SGD(lr=lr * (1 - beta), momentum=beta)`` (and Keras' SGD likewise): the EMA
     form's step is :math:`1-\beta` times PyTorch's for the same ``lr``.
     """
+    beta = check_in_range("ema_momentum", "beta", beta, 0.0, 1.0, closed="left")
     return chain(ema(beta, debias=debias), scale_by_learning_rate(_check_lr("ema_momentum", lr)))
 
 

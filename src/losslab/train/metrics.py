@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from losslab._core.validation import check_choice, check_number
+from losslab._core.validation import check_choice, check_int, check_number
 
 __all__ = [
     "accuracy",
@@ -114,6 +114,11 @@ def _labels(
         raise ValueError(f"{where}: y_true must hold one label per sample, got shape {np.shape(y_true)}")
     if not np.all(true == np.round(true)):
         raise ValueError(f"{where}: y_true must hold integer labels (or one-hot rows)")
+    if true.size and not (0 <= true.min() and true.max() < 2**31):
+        raise ValueError(
+            f"{where}: y_true must hold class labels in [0, 2**31), got labels from {true.min()!r} to "
+            f"{true.max()!r}"
+        )
     return pred, true.astype(np.int64)
 
 
@@ -130,6 +135,10 @@ def _n_classes(y_pred: npt.ArrayLike, pred: np.ndarray, true: np.ndarray) -> int
     return max(int(pred.max(initial=0)), int(true.max(initial=0)), 1) + 1
 
 
+#: The most classes a confusion matrix (``K x K`` counts) is built for.
+MAX_CLASSES = 10_000
+
+
 def confusion_matrix(
     y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, n_classes: int | None = None
 ) -> np.ndarray:
@@ -142,11 +151,20 @@ def confusion_matrix(
     [[1, 1], [1, 1]]
     """
     pred, true = _labels("confusion_matrix", y_pred, y_true, threshold)
-    k = _n_classes(y_pred, pred, true) if n_classes is None else int(n_classes)
+    if n_classes is None:
+        k = _n_classes(y_pred, pred, true)
+        if k > MAX_CLASSES:
+            raise ValueError(
+                f"confusion_matrix: y_true's largest label implies {k} classes, more than {MAX_CLASSES}"
+            )
+    else:
+        k = check_int("confusion_matrix", "n_classes", n_classes, minimum=1)
+        if k > MAX_CLASSES:
+            raise ValueError(f"confusion_matrix: n_classes must be at most {MAX_CLASSES}, got n_classes={k}")
     if pred.size and (
         max(int(pred.max()), int(true.max())) >= k or min(int(pred.min()), int(true.min())) < 0
     ):
-        raise ValueError(f"confusion_matrix: labels must be in [0, {k}), got {sorted(set(true.tolist()))}")
+        raise ValueError(f"confusion_matrix: y_true and predicted labels must be in [0, {k}), got {sorted(set(true.tolist()))}")
     return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
 
 
