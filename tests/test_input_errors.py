@@ -77,9 +77,9 @@ def test_class_labels_out_of_range_name_y_true(name, labels):
 
 
 def test_confusion_matrix_refuses_more_classes_than_it_can_count():
-    with pytest.raises(ValueError, match="y_true's largest label implies 1000001 classes, more than 10000"):
+    with pytest.raises(ValueError, match="y_true's largest label implies 1000001 classes, more than 4096"):
         M.confusion_matrix([0.2, 0.9], [0, 1e6])
-    with pytest.raises(ValueError, match="n_classes must be at most 10000"):
+    with pytest.raises(ValueError, match="n_classes must be at most 4096"):
         M.confusion_matrix([0.2, 0.9], [0, 1], n_classes=10**6)
 
 

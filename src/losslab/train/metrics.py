@@ -114,7 +114,7 @@ def _labels(
         raise ValueError(f"{where}: y_true must hold one label per sample, got shape {np.shape(y_true)}")
     if not np.all(true == np.round(true)):
         raise ValueError(f"{where}: y_true must hold integer labels (or one-hot rows)")
-    if true.size and not (0 <= true.min() and true.max() < 2**31):
+    if true.size and not (true.min() >= 0 and true.max() < 2**31):
         raise ValueError(
             f"{where}: y_true must hold class labels in [0, 2**31), got labels from {true.min()!r} to "
             f"{true.max()!r}"
@@ -136,7 +136,7 @@ def _n_classes(y_pred: npt.ArrayLike, pred: np.ndarray, true: np.ndarray) -> int
 
 
 #: The most classes a confusion matrix (``K x K`` counts) is built for.
-MAX_CLASSES = 10_000
+MAX_CLASSES = 4096
 
 
 def confusion_matrix(
@@ -164,7 +164,9 @@ def confusion_matrix(
     if pred.size and (
         max(int(pred.max()), int(true.max())) >= k or min(int(pred.min()), int(true.min())) < 0
     ):
-        raise ValueError(f"confusion_matrix: y_true and predicted labels must be in [0, {k}), got {sorted(set(true.tolist()))}")
+        raise ValueError(
+            f"confusion_matrix: y_true and predicted labels must be in [0, {k}), got {sorted(set(true.tolist()))}"
+        )
     return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
 
 
