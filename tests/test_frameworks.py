@@ -66,3 +66,91 @@ def test_two_frameworks_in_one_call_name_both():
 
     with pytest.raises(TypeError, match="mse: y_pred is a torch tensor but y_true is a JAX array"):
         ll.losses.mse(torch.ones(3), jnp.ones(3))
+
+
+# --------------------------------------------------------------------------- JAX tracing
+
+# Losses whose computation needs concrete values (data-dependent selections, host conversions):
+# under jax.jit / jax.grad they raise a TypeError saying so.
+NOT_TRACEABLE = {"arcface", "batch_triplet", "cosface", "distillation", "spatial_consistency"}
+
+
+@pytest.fixture(scope="module")
+def jax64():
+    import jax
+
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.mark.parametrize("name", ll.losses.names())
+def test_jax_grad_and_jit_through_every_loss(jax64, name):
+    jax, jnp = jax64, jax64.numpy
+    loss = ll.losses.get(name)
+    params = loss.test_params[0]
+    np_inputs = [np.asarray(a) for a in loss.sample(np.random.default_rng(0), **params)]
+    inputs = [jnp.asarray(a) for a in np_inputs]
+    value, grads = loss.value_and_grad(*np_inputs, **params)
+    first = grads[0] if isinstance(grads, tuple) else grads
+
+    def f(a):
+        return loss(a, *inputs[1:], **params)
+
+    if name in NOT_TRACEABLE:
+        with pytest.raises(TypeError, match=rf"{name}: this loss cannot be traced by jax.jit/jax.grad"):
+            jax.jit(lambda *a: loss(*a, **params))(*inputs)
+        return
+    jitted = jax.jit(lambda *a: loss(*a, **params))(*inputs)
+    assert float(jitted) == pytest.approx(float(value), rel=1e-10, abs=1e-12)
+    g = np.asarray(jax.grad(f)(inputs[0]))
+    np.testing.assert_allclose(g, np.asarray(first), rtol=1e-9, atol=1e-12)
+
+
+def test_jit_keeps_shape_checks(jax64):
+    jax, jnp = jax64, jax64.numpy
+    with pytest.raises(ValueError, match="mse"):
+        jax.jit(ll.losses.mse)(jnp.ones(3), jnp.ones(4))
+
+
+# --------------------------------------------------------------------------- optimizers on tensors
+
+
+def _trajectory(name, to, back, steps=5):
+    opt = ll.optim.get(name, lr=0.05)
+    rng = np.random.default_rng(1)
+    params = {"W": to(rng.standard_normal((3, 2))), "b": to(rng.standard_normal(2))}
+    state = opt.init(params)
+    path = []
+    for t in range(steps):
+        grads = {k: to(np.cos(back(v) * (t + 1))) for k, v in params.items()}
+        extra = {"hessian": np.eye(8) * 2.0} if "hessian" in opt.extra_args else {}
+        params, state = ll.optim.step(opt, grads, state, params, **extra)
+        path.append({k: back(v) for k, v in params.items()})
+    return params, path
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+@pytest.mark.parametrize("name", ll.optim.names())
+def test_optimizer_trajectories_on_framework_arrays_match_numpy(jax64, name, framework):
+    if framework == "torch":
+        to, back = (lambda a: torch.tensor(a, dtype=torch.float64)), (lambda t: t.detach().numpy())
+    else:
+        to, back = (lambda a: jax64.numpy.asarray(a, dtype=np.float64)), np.asarray
+    _, reference = _trajectory(name, np.asarray, np.asarray)
+    final, path = _trajectory(name, to, back)
+    for key in ("W", "b"):
+        assert type(final[key]).__module__.split(".")[0] in {"torch", "jax", "jaxlib"}
+    for got, want in zip(path, reference, strict=True):
+        for key in want:
+            np.testing.assert_allclose(got[key], want[key], rtol=1e-10, atol=1e-13)
+
+
+def test_optimizer_on_nn_parameter_data():
+    w = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = ll.optim.adam(lr=0.1)
+    state = opt.init(w.data)
+    new, _ = ll.optim.step(opt, torch.full((3,), 0.5, dtype=torch.float64), state, w.data)
+    assert isinstance(new, torch.Tensor)
+    np.testing.assert_allclose(new.numpy(), np.full(3, 1.0 - 0.1 * 0.5 / (0.5 + 1e-8)), rtol=1e-14)

@@ -122,3 +122,23 @@ def test_empty_batches_are_refused(name, inputs):
         loss(*inputs)
     with pytest.raises(ValueError, match="the batch is empty"):
         loss.grad(*inputs, reduction="sum")
+
+
+# --------------------------------------------------------------------------- data generators
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "message"),
+    [
+        ("multiclass_blobs", {"n": 10, "n_classes": 10**12}, r"n_classes must be at most n=10"),
+        ("linear", {"n": 10**9, "w": [1.0, 2.0]}, r"n \* n_features must be at most"),
+        ("circles", {"noise": math.nan}, r"noise must be finite"),
+        ("linear", {"seed": -1}, r"seed must be a non-negative integer"),
+        ("linear", {"w": [1.0, math.inf]}, r"w must hold finite numbers"),
+        ("linear", {"n": 2.5}, r"\bn\b"),
+    ],
+    ids=["classes", "entries", "nan-noise", "seed", "inf-weights", "float-n"],
+)
+def test_generators_check_their_arguments(name, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        ll.data.get(name)(**kwargs)

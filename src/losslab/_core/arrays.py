@@ -127,7 +127,8 @@ def align_inputs(
 
 def is_numpy_namespace(xp: ModuleType) -> bool:
     """Whether ``xp`` computes with NumPy (plain or wrapped by array-api-compat)."""
-    return xp is np or getattr(xp, "__name__", "").endswith("numpy")
+    # (exact names: ``jax.numpy`` also ends with "numpy" and must not be converted to NumPy)
+    return xp is np or getattr(xp, "__name__", "") in ("numpy", "array_api_compat.numpy")
 
 
 def _is_floating(xp: ModuleType, dtype: Any) -> bool:

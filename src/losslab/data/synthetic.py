@@ -74,7 +74,8 @@ def _register(name: str, task: str, description: str) -> Callable[[Maker], Maker
 def _checked_arguments(where: str, fn: Maker) -> Maker:
     """``fn`` with the checks every generator shares, read from its signature: float parameters
     finite real numbers (or finite numeric arrays where a vector is allowed), integer ones
-    integers, and at most :data:`MAX_ENTRIES` entries; the generator's own checks follow."""
+    integers, at most :data:`MAX_ENTRIES` entries and no more classes than samples; the
+    generator's own checks follow."""
     sig = inspect.signature(fn)
 
     @functools.wraps(fn)
@@ -103,6 +104,11 @@ def _checked_arguments(where: str, fn: Maker) -> Maker:
         width = int(bound.arguments.get("n_features", 2))  # type: ignore[call-overload]
         if n * max(width, 1) > MAX_ENTRIES:
             raise ValueError(f"{where}: n * n_features must be at most {MAX_ENTRIES:.0e}, got n={n}")
+        k = bound.arguments.get("n_classes")
+        if isinstance(k, int) and k > max(n, 2):
+            raise ValueError(
+                f"{where}: n_classes must be at most n={n} (a sample per class), got n_classes={k}"
+            )
         return fn(*bound.args, **bound.kwargs)
 
     return generator

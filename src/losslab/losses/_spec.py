@@ -43,9 +43,10 @@ from losslab._core.arrays import (
     as_float,
     as_int,
     is_numpy_namespace,
+    is_tracer,
     result_float_dtype,
 )
-from losslab._core.config import get_config
+from losslab._core.config import config, get_config
 from losslab._core.validation import check_choice
 from losslab.losses import _compiled
 
@@ -659,6 +660,10 @@ class Loss:
             self.name, {**dict(zip(self.inputs, inputs)), "sample_weight": sample_weight}, self.differentiable
         )
         inputs, sample_weight = tuple(named[k] for k in self.inputs), named["sample_weight"]
+        if any(is_tracer(a) for a in (*inputs, sample_weight)):
+            # inside jax.jit / jax.grad: values cannot be read, so the value checks (those gated
+            # by ll.config(validate=...)) are skipped; the shape and dtype checks still run
+            return self._traced(xp, tuple(inputs), reduction, sample_weight, resolved, need_grad)
         arrays = self._prepare(xp, tuple(inputs), resolved)
         fast = self._fast_path(xp, arrays, reduction, sample_weight, resolved, need_grad)
         if fast is not None:
@@ -670,6 +675,38 @@ class Loss:
             shapes = ", ".join(f"{n} {tuple(getattr(a, 'shape', ()))}" for n, a in zip(self.inputs, arrays))
             raise ValueError(f"{self.name}: the batch is empty ({shapes}); a loss needs at least one entry")
         return _reduce(self.name, xp, terms, reduction, sample_weight, need_grad, self._single_grad)
+
+    def _traced(
+        self,
+        xp: ModuleType,
+        inputs: tuple[Any, ...],
+        reduction: Any,
+        sample_weight: Any,
+        resolved: dict[str, Any],
+        need_grad: bool,
+    ) -> tuple[Any, Any]:
+        """The evaluation under ``jax.jit``/``jax.grad``: no value checks; a loss whose computation
+        needs concrete values (a data-dependent branch, a host conversion) raises a ``TypeError``
+        saying so instead of JAX's internal error."""
+        import jax
+
+        tracer_errors = (
+            jax.errors.ConcretizationTypeError,
+            jax.errors.TracerArrayConversionError,
+            jax.errors.TracerBoolConversionError,
+            jax.errors.TracerIntegerConversionError,
+            AttributeError,
+        )
+        try:
+            with config(validate=False):
+                arrays = self._prepare(xp, inputs, resolved)
+                terms = self._forward(xp, arrays, resolved, need_grad)
+                return _reduce(self.name, xp, terms, reduction, sample_weight, need_grad, self._single_grad)
+        except tracer_errors as err:
+            raise TypeError(
+                f"{self.name}: this loss cannot be traced by jax.jit/jax.grad (its computation needs "
+                f"concrete values: {type(err).__name__}); call it on concrete arrays"
+            ) from err
 
     def _bind_inputs(
         self, inputs: tuple[Any, ...], params: Mapping[str, Any]
