@@ -3,7 +3,9 @@
 ``race`` takes its default learning rates from :mod:`losslab.landscape.rates` (one measured rate
 per test function and optimizer); ``--lr`` overrides them. Hyperparameters go through
 ``--optimizer-param KEY=VALUE`` (``momentum.beta=0.5`` for one optimizer of a race) and loss
-parameters through ``--loss-param KEY=VALUE``.
+parameters through ``--loss-param KEY=VALUE``. ``--out`` writes a figure drawn by
+:mod:`losslab.viz` (the race's paths, PNG/SVG/PDF or a GIF of them growing; the training curves
+beside the fitted line or decision boundary) at ``--dpi``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def _label(name: str, lr: float | None) -> str:
     return name if lr is None else f"{name} (lr={lr:g})"
 
 
+#: ``--out`` of ``race`` takes the figure formats and a GIF of the race.
+_RACE_FORMATS = ("png", "svg", "pdf", "gif")
+_DPI_HELP = "Resolution of raster output (PNG, GIF) in dots per inch (default: 150 for PNG, 80 for GIF)."
+
+
+def _dpi(dpi: float | None) -> float | None:
+    if dpi is not None and not (math.isfinite(dpi) and dpi > 0):
+        raise UsageError(f"--dpi: must be a positive finite number, got {dpi!r}")
+    return dpi
+
+
+def _write_figure(fig: Any, target: Path, dpi: float | None) -> None:
+    ll.viz.save(fig, target, dpi=ll.viz.style.SAVE_DPI if dpi is None else dpi)
+
+
 @app.command("race")
 def race(
     function: str = typer.Argument(..., help="Test function (see losslab.landscape.functions.names())."),
@@ -69,8 +86,9 @@ def race(
     steps: int = typer.Option(100, "--steps", min=0, help="Number of steps."),
     tol: float = typer.Option(1e-6, "--tol", help="Tolerance on f(w) - f* for 'steps to tolerance'."),
     out: Path | None = typer.Option(  # noqa: B008
-        None, "--out", help="Write a contour figure of the paths (.png/.svg/.pdf)."
+        None, "--out", help="Write the paths over the contours (.png/.svg/.pdf), or a .gif of the race."
     ),
+    dpi: float | None = typer.Option(None, "--dpi", help=_DPI_HELP),
     as_json: JsonOption = False,
 ) -> None:
     """Race optimizers on a test function from the same start; print a table, optionally draw the paths."""
@@ -81,7 +99,8 @@ def race(
     names = _split(optimizers)
     if not names:
         raise typer.BadParameter("name at least one optimizer", param_hint="--optimizers")
-    target = None if out is None else output_path(out, default_name=f"race-{fn.name}")
+    target = None if out is None else output_path(out, default_name=f"race-{fn.name}", formats=_RACE_FORMATS)
+    dpi = _dpi(dpi)
     hyper = parse_scoped_params(optimizer_param, "--optimizer-param", names)
     built: dict[str, Any] = {}
     rates: dict[str, float | None] = {}
@@ -129,40 +148,14 @@ def race(
             table.add_row(e.name, "-" if rate is None else f"{rate:g}", final, f"{e.distance:.6g}", hit)
         console.print(table)
     if target is not None:
+        lrs = {k: r for k, r in rates.items() if r is not None}
         with step(f"writing the figure {target}"):
-            _race_figure(fn, entries, {k: _label(k, r) for k, r in rates.items()}, target)
+            if target.suffix.lower() == ".gif":
+                ll.viz.animate_race(fn, entries, target, lrs=lrs, dpi=80.0 if dpi is None else dpi)
+            else:
+                _write_figure(ll.viz.paths(fn, entries, lrs=lrs), target, dpi)
         if not as_json:
             console.print(f"figure written to {target}")
-
-
-def _race_figure(fn: Any, entries: list[Any], labels: dict[str, str], out: Path) -> None:
-    """Contours of the function with each optimizer's path (Agg backend, no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    (x0, x1), (y0, y1) = fn.limits
-    gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
-    z = fn.value(np.stack([gx, gy], axis=-1))
-    fig, ax = plt.subplots(figsize=(7, 6))
-    log_levels = np.geomspace(max(float(z.min()), 1e-3), float(z.max()), 30)
-    levels = log_levels if fn.name == "rosenbrock" else 30
-    ax.contour(gx, gy, z, levels=levels, cmap="Greys")
-    for e in entries:
-        ax.plot(e.path[:, 0], e.path[:, 1], "-o", ms=2, lw=1.2, label=labels.get(e.name, e.name))
-    for m in fn.minima:
-        ax.plot(m[0], m[1], "r*", ms=12)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_xlabel("w1")
-    ax.set_ylabel("w2")
-    ax.set_title(f"Optimizer paths on {fn.name}")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
 
 
 #: The dataset tasks a loss of each task can be trained on (regression losses score 0/1 labels too).
@@ -213,6 +206,13 @@ def train(
     activation: str = typer.Option("relu", "--activation", help="Hidden activation of the MLP."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the initialization and batch order."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on a terminal."),
+    out: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--out",
+        help="Write the training curves (.png/.svg/.pdf), beside the fitted line (1-D regression data) "
+        "or the decision boundary (2-D classification data).",
+    ),
+    dpi: float | None = typer.Option(None, "--dpi", help=_DPI_HELP),
     as_json: JsonOption = False,
 ) -> None:
     """Train a model on a dataset and print the final loss, metrics and (small models) parameters."""
@@ -222,6 +222,10 @@ def train(
         raise typer.BadParameter(str(err), param_hint="--data") from None
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise typer.BadParameter(f"must be a positive finite number, got {lr!r}", param_hint="--lr")
+    target = None if out is None else output_path(out, default_name=f"train-{info.name}")
+    if target is not None and epochs == 0:
+        raise UsageError("--out: no training curve to draw with --epochs 0")
+    dpi = _dpi(dpi)
     loss_params = parse_params(loss_param, "--loss-param")
     opt_params = parse_params(optimizer_param, "--optimizer-param")
     if lr is not None or "lr" not in opt_params:
@@ -256,6 +260,13 @@ def train(
     with step("evaluating the trained model"):
         metrics = ll.train.evaluate(net, history.params, X, y, task=info.task)  # type: ignore[arg-type]
     final = history.epochs["loss"][-1] if history.n_epochs else None
+    if target is not None:
+        with step(f"writing the figure {target}"):
+            fit = f"{loss_obj.name} + {optimizer} (lr={opt_params['lr']:g})"
+            fig = ll.viz.training_summary(
+                history, net, X, y, task=info.task, label=fit, title=f"{net!r} on {info.name}: {fit}"
+            )
+            _write_figure(fig, target, dpi)
     if as_json:
         emit_json(
             {
@@ -271,6 +282,7 @@ def train(
                 "metrics": metrics,
                 "params": history.params if net.n_params <= 8 else None,
                 "stop_reason": history.stop_reason or None,
+                "figure": None if target is None else str(target),
             }
         )
         return
@@ -291,3 +303,5 @@ def train(
     console.print(table)
     if history.stop_reason:
         console.print(history.stop_reason)
+    if target is not None:
+        console.print(f"figure written to {target}")
