@@ -133,7 +133,7 @@ def test_slices_of_a_network_draw_the_landscape_values():
     assert values[4] == pytest.approx(obj.value(params), rel=1e-12)  # alpha = 0: the parameters
     s = ll.landscape.slice_metrics(obj, params, [d1], a, test=model.objective(X + 0.1, y, loss="mse"))
     ax = V.slice_1d(s).axes[0]
-    assert _legend(ax) == ["train", "test"]
+    assert _legend(ax) == ["train", "test"] and ax.lines[1].get_linestyle() == "--"
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), s.test_loss)
     Z = ll.landscape.slice_2d(obj, params, d1, d2, a, b)
     ax = V.slice_2d(a, b, Z).axes[0]

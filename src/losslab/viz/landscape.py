@@ -110,7 +110,10 @@ def slice_1d(
     colors = [color_for(lab) if lab else PALETTE[0] for lab in labels]
     if len(set(colors)) < len(colors):
         colors = [PALETTE[i % len(PALETTE)] for i in range(len(items))]
-    for (label, v), c, s in zip(items, colors, distinct_styles(colors)):
+    styles = distinct_styles(colors)
+    if labels == ["train", "test"]:  # a slice's held-out loss often lies on the train loss: dash it
+        styles = ["-", "--"]
+    for (label, v), c, s in zip(items, colors, styles):
         ax.plot(a, v, color=c, linestyle=s, linewidth=2.2, label=label or None)
     if a.min() <= 0.0 <= a.max():
         ax.axvline(0.0, color="0.3", linestyle=":", linewidth=1.2)
