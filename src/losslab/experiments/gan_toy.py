@@ -142,7 +142,7 @@ EXPERIMENT = Experiment(
         "({n_samples} samples), gradients against the optimal discriminator / critic; then fit_gan for "
         "{train_steps} steps as WGAN-GP and as the minimax GAN."
     ),
-    defaults={"min_separation": 0.5, "max_separation": 8.0, "n_samples": 4000, "train_steps": 150},
+    defaults={"min_separation": 0.5, "max_separation": 8.0, "n_samples": 4000, "train_steps": 80},
     quick={"n_samples": 2000, "train_steps": 0},
     compute=compute,
     rule=VerdictRule(

@@ -132,10 +132,10 @@ EXPERIMENT = Experiment(
     defaults={
         "strategies": "random,semi_hard,hard,batch_hard",
         "margin": 1.0,
-        "batch": 48,
-        "steps": 150,
+        "batch": 32,
+        "steps": 100,
         "lr": 0.05,
-        "n_seeds": 3,
+        "n_seeds": 2,
     },
     quick={"strategies": "random,semi_hard,batch_hard", "batch": 24, "steps": 40, "n_seeds": 1},
     compute=compute,

@@ -144,11 +144,11 @@ EXPERIMENT = Experiment(
     defaults={
         "n_features": 20,
         "n_classes": 10,
-        "n": 1000,
+        "n": 600,
         "trials": 1000,
         "scale": 0.1,
         "lr": 0.5,
-        "n_seeds": 3,
+        "n_seeds": 2,
     },
     quick={"n_features": 10, "n_classes": 5, "n": 300, "trials": 150, "n_seeds": 2},
     compute=compute,
