@@ -154,7 +154,7 @@ def figures(result: Result) -> dict[str, Figure]:
             first[key],
             first["X"],
             first["y"],
-            resolution=160,
+            resolution=120,
             title=f"Student on {label} (noisy training labels shown)",
         )  # fmt: skip
         for key, label in (("hard", "hard labels"), ("distilled", "soft targets"))
