@@ -178,3 +178,47 @@ def test_bad_toolbox_options_are_one_line_usage_errors(args, message):
     lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in result.stderr
     assert re.search(message, " ".join(lines)), lines
+
+
+# --------------------------------------------------------------------------- second-order and adaptive steps
+
+
+def test_one_newton_epoch_of_train_is_the_least_squares_fit():
+    out = train_json("--optimizer", "newton", "--lr", "1", "--epochs", "1", "--data", "linear")
+    X, y = ll.data.info("linear").make()
+    A = np.column_stack([X, np.ones(len(X))])
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(np.ravel(out["params"]["W"]), coef[:-1], rtol=1e-9)
+    np.testing.assert_allclose(np.ravel(out["params"]["b"]), coef[-1:], rtol=1e-9)
+
+
+def test_race_runs_newton_full_matrix_adagrad_and_adam_eps_inside_by_name():
+    out = json.loads(
+        runner.invoke(
+            app, ["race", "rosenbrock", "--optimizers", "newton", "--lr", "1", "--steps", "8", "--json"]
+        ).stdout
+    )
+    (entry,) = out["entries"]
+    assert entry["distance"] < 1e-8 and entry["steps_to_tol"] <= 8
+    fn = ll.landscape.functions.get("rosenbrock")
+    for name, option, base in [
+        ("adagrad", {"full_matrix": True}, {}),
+        ("adam", {"eps_placement": "inside"}, {"eps": 0.5}),  # a large eps shows where it sits
+    ]:
+        given = {**base, **option}
+        params = [f"{k}={str(v).lower()}" for k, v in given.items()]
+        result = runner.invoke(
+            app,
+            ["race", "rosenbrock", "--optimizers", name, "--lr", "0.1",
+             *[a for p in params for a in ("--optimizer-param", p)], "--steps", "5", "--json"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        path = np.asarray(json.loads(result.stdout)["entries"][0]["path"])
+        (expected,) = ll.train.race(
+            fn, {name: ll.landscape.rates.race_optimizer(name, lr=0.1, **given)}, steps=5
+        )
+        np.testing.assert_allclose(path, expected.path, rtol=1e-12)
+        (default,) = ll.train.race(
+            fn, {name: ll.landscape.rates.race_optimizer(name, lr=0.1, **base)}, steps=5
+        )
+        assert not np.allclose(path, default.path, rtol=1e-6, atol=0)  # the option took effect
