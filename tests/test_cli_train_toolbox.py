@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import losslab as ll
 from losslab.cli import app
-from losslab.cli._train_options import read_class_weight, read_dropout, read_regularizer
+from losslab.cli._train_options import read_class_weight, read_curriculum, read_dropout, read_regularizer
 
 runner = CliRunner()
 
@@ -71,6 +71,22 @@ def test_read_dropout_and_class_weight():
     assert read_class_weight("balanced") == "balanced"
     assert read_class_weight("0=1,1=9") == {0: 1.0, 1: 9.0}
     assert read_class_weight(" ") is None
+    assert read_curriculum("self_paced") == {"self_paced": {"regime": "hard"}}
+    assert read_curriculum("self_paced_linear=0.5,1.5") == {
+        "self_paced": {"regime": "linear", "threshold": 0.5, "growth": 1.5}
+    }
+
+
+def test_self_paced_curriculum_matches_the_library_fit():
+    out = train_json("--curriculum", "self_paced=2.0,1.5", "--epochs", "8")
+    spec = {"self_paced": {"regime": "hard", "threshold": 2.0, "growth": 1.5}}
+    _, history, *_ = library_fit("outliers", "linear", epochs=8, curriculum=spec)
+    assert out["curriculum"] == spec
+    assert out["curriculum_fraction"] == pytest.approx(history.epochs["curriculum_fraction"], rel=1e-12)
+    assert out["final_loss"] == pytest.approx(history.epochs["loss"][-1], rel=1e-12)
+    # easy samples first: the admitted share grows with the threshold 2 * 1.5**e
+    fractions = out["curriculum_fraction"]
+    assert fractions[0] < 1.0 and all(a <= b for a, b in zip(fractions, fractions[1:]))
 
 
 # --------------------------------------------------------------------------- runs against the library
@@ -159,6 +175,9 @@ def test_the_table_shows_the_penalty_the_resampling_and_each_class():
         (["--dropout", "0.2"], "dropout and init apply to kind='mlp'"),
         (["--model", "mlp", "--init", "glorot_magic"], "unknown initializer 'glorot_magic'"),
         (["--resample", "adasyn"], "expected one of oversample, undersample, smote"),
+        (["--curriculum", "baby_steps"], "--curriculum: expected self_paced or self_paced_linear"),
+        (["--curriculum", "self_paced=1"], "self_paced takes THRESHOLD,GROWTH"),
+        (["--curriculum", "self_paced=1,0.5"], r"growth must be in \[1, inf\), got growth=0.5"),
         (["--resample", "smote"], "--resample needs a classification dataset"),
         (["--class-weight", "balanced"], "--class-weight needs a classification dataset"),
         (

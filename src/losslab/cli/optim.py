@@ -19,7 +19,7 @@ from rich.table import Table
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
 from losslab.cli._parse import output_path, parse_params, parse_scoped_params
-from losslab.cli._train_options import read_class_weight, read_dropout, read_regularizer
+from losslab.cli._train_options import read_class_weight, read_curriculum, read_dropout, read_regularizer
 
 _MOMENTUM_FORMS = "momentum, nesterov (PyTorch), ema_momentum, velocity, sutskever_nesterov"
 
@@ -262,6 +262,11 @@ def train(
         "--resample",
         help="Balance the training classes first: oversample, undersample or smote (metrics on the original data).",
     ),
+    curriculum: str | None = typer.Option(
+        None,
+        "--curriculum",
+        help="Self-paced learning, easy samples first: self_paced or self_paced_linear[=THRESHOLD,GROWTH].",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on a terminal."),
     as_json: JsonOption = False,
 ) -> None:
@@ -290,6 +295,7 @@ def train(
     penalty = read_regularizer(regularizer)
     rates = read_dropout(dropout)
     weights = read_class_weight(class_weight)
+    pacing = read_curriculum(curriculum)
     if init is not None and init not in ll.models.init.names():
         raise typer.BadParameter(
             f"unknown initializer {init!r}; known: {', '.join(ll.models.init.names())}", param_hint="--init"
@@ -337,6 +343,7 @@ def train(
             progress=progress and not as_json,
             regularizer=penalty,
             class_weight=weights,
+            curriculum=pacing,
         )
     with step("evaluating the trained model"):
         metrics = ll.train.evaluate(net, history.params, X, y, task=info.task)  # type: ignore[arg-type]
@@ -345,6 +352,7 @@ def train(
     final_penalty = (
         history.epochs["penalty"][-1] if history.n_epochs and "penalty" in history.epochs else None
     )
+    admitted = history.epochs.get("curriculum_fraction", [])
     if as_json:
         emit_json(
             {
@@ -365,6 +373,8 @@ def train(
                 if weights is None
                 else (weights if isinstance(weights, str) else {str(k): v for k, v in weights.items()}),
                 "resample": resample,
+                "curriculum": pacing,
+                "curriculum_fraction": list(admitted) if pacing is not None else None,
                 "n_train": int(np.shape(X_fit)[0]),
                 "metrics": metrics,
                 "class_report": None if report is None else {k: v.tolist() for k, v in report.items()},
@@ -384,6 +394,8 @@ def train(
     table.add_row(f"final loss ({loss_obj.name})", "-" if final is None else f"{final:.6g}")
     if final_penalty is not None:
         table.add_row(f"final penalty ({' + '.join(penalty or {})})", f"{final_penalty:.6g}")
+    if pacing is not None and len(admitted):
+        table.add_row("samples admitted (first, last epoch)", f"{admitted[0]:.0%}, {admitted[-1]:.0%}")
     if resample is not None:
         table.add_row(f"training samples ({resample})", f"{np.shape(X_fit)[0]} (from {np.shape(X)[0]})")
     for name, value in metrics.items():
