@@ -14,12 +14,14 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
 from losslab.cli._parse import output_path, parse_params, parse_scoped_params
+from losslab.cli._train_options import read_class_weight, read_curriculum, read_dropout, read_regularizer
 
 _MOMENTUM_FORMS = "momentum, nesterov (PyTorch), ema_momentum, velocity, sutskever_nesterov"
 
@@ -181,6 +183,35 @@ def _check_loss_fits(loss: ll.losses.Loss, task: str, data: str) -> None:
         )
 
 
+#: The ``--resample`` methods (:func:`losslab.data.resample`).
+_RESAMPLERS = ("oversample", "undersample", "smote")
+
+
+def _class_table(report: dict[str, Any]) -> Table:
+    """Per-class precision, recall, F1 and support, then the confusion matrix's row of each class."""
+    confusion = report["confusion"]
+    table = Table(title="per class (confusion matrix: rows true, columns predicted)")
+    for column in (
+        "class",
+        "precision",
+        "recall",
+        "F1",
+        "support",
+        *(f"pred {j}" for j in range(len(confusion))),
+    ):
+        table.add_column(column, justify="right")
+    for c in range(len(confusion)):
+        table.add_row(
+            str(c),
+            f"{report['precision'][c]:.4f}",
+            f"{report['recall'][c]:.4f}",
+            f"{report['f1'][c]:.4f}",
+            str(int(report["support"][c])),
+            *(str(int(n)) for n in confusion[c]),
+        )
+    return table
+
+
 def _losses_for(task: str) -> list[str]:
     return ll.losses.names("regression" if task == "regression" else task)
 
@@ -205,6 +236,30 @@ def train(
     hidden: str = typer.Option("16,16", "--hidden", help="Hidden layer widths of the MLP."),
     activation: str = typer.Option("relu", "--activation", help="Hidden activation of the MLP."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the initialization and batch order."),
+    regularizer: str | None = typer.Option(
+        None,
+        "--regularizer",
+        help="Penalty R(theta) on the weights: l1=S, l2=S or elastic_net=S1,S2 (several joined by +).",
+    ),
+    dropout: str | None = typer.Option(
+        None, "--dropout", help="Dropout rate of the MLP's hidden layers, or one per layer (0.2,0.1)."
+    ),
+    init: str | None = typer.Option(
+        None, "--init", help="Initializer of the MLP: he, xavier, orthogonal, lsuv, ... (default: its own)."
+    ),
+    class_weight: str | None = typer.Option(
+        None, "--class-weight", help="Class weights of the loss: balanced, or LABEL=WEIGHT pairs (0=1,1=9)."
+    ),
+    resample: str | None = typer.Option(
+        None,
+        "--resample",
+        help="Balance the training classes first: oversample, undersample or smote (metrics on the original data).",
+    ),
+    curriculum: str | None = typer.Option(
+        None,
+        "--curriculum",
+        help="Self-paced learning, easy samples first: self_paced or self_paced_linear[=THRESHOLD,GROWTH].",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on a terminal."),
     out: Path | None = typer.Option(  # noqa: B008
         None,
@@ -215,7 +270,11 @@ def train(
     dpi: float | None = typer.Option(None, "--dpi", help=_DPI_HELP),
     as_json: JsonOption = False,
 ) -> None:
-    """Train a model on a dataset and print the final loss, metrics and (small models) parameters."""
+    """Train a model on a dataset and print the final loss, metrics and (small models) parameters.
+
+    Classification runs also print each class's precision, recall, F1 and support and the
+    confusion matrix (rows: true class, columns: predicted class).
+    """
     try:
         info = ll.data.info(data)
     except ValueError as err:
@@ -237,18 +296,48 @@ def train(
             f"expected comma-separated integers, got {hidden!r}", param_hint="--hidden"
         ) from None
     ll.models.activations.get(activation)  # an unknown name is a usage error even for non-MLP models
+    penalty = read_regularizer(regularizer)
+    rates = read_dropout(dropout)
+    weights = read_class_weight(class_weight)
+    pacing = read_curriculum(curriculum)
+    if init is not None and init not in ll.models.init.names():
+        raise typer.BadParameter(
+            f"unknown initializer {init!r}; known: {', '.join(ll.models.init.names())}", param_hint="--init"
+        )
+    if resample is not None and resample not in _RESAMPLERS:
+        raise typer.BadParameter(
+            f"expected one of {', '.join(_RESAMPLERS)}, got {resample!r}", param_hint="--resample"
+        )
+    if (resample is not None or weights is not None) and info.task == "regression":
+        option = "--resample" if resample is not None else "--class-weight"
+        raise UsageError(
+            f"train: {option} needs a classification dataset; {info.name} is a regression dataset"
+        )
     loss_obj = ll.losses.get(loss or ll.train.default_loss(info.task))  # type: ignore[arg-type]
     _check_loss_fits(loss_obj, info.task, info.name)
     loss_obj.resolve_params(loss_params)  # unknown or invalid parameters: a usage error now
     opt = ll.optim.get(optimizer, **opt_params)
     with step(f"building the {info.name} data and the {model} model"):
         X, y = info.make()
-        net = ll.train.make_model(model, X, y, task=info.task, hidden=widths, activation=activation)  # type: ignore[arg-type]
+        net = ll.train.make_model(
+            model,
+            X,
+            y,
+            task=info.task,  # type: ignore[arg-type]
+            hidden=widths,
+            activation=activation,
+            dropout=rates,
+            init=init,
+        )
+    X_fit, y_fit = X, y
+    if resample is not None:
+        with step(f"resampling the {info.name} classes ({resample})"):
+            X_fit, y_fit = ll.data.resample(X, y, method=resample, seed=seed)  # type: ignore[arg-type]
     with step(f"training {loss_obj.name} + {optimizer} on {info.name}"):
         history = ll.train.fit(
             net,
-            X,
-            y,
+            X_fit,
+            y_fit,
             loss=loss_obj.name,
             loss_params=loss_params,
             optimizer=opt,
@@ -256,9 +345,13 @@ def train(
             batch_size=batch_size,
             seed=seed,
             progress=progress and not as_json,
+            regularizer=penalty,
+            class_weight=weights,
+            curriculum=pacing,
         )
     with step("evaluating the trained model"):
         metrics = ll.train.evaluate(net, history.params, X, y, task=info.task)  # type: ignore[arg-type]
+        report = None if info.task == "regression" else ll.train.class_report(net, history.params, X, y)
     final = history.epochs["loss"][-1] if history.n_epochs else None
     if target is not None:
         with step(f"writing the figure {target}"):
@@ -267,6 +360,10 @@ def train(
                 history, net, X, y, task=info.task, label=fit, title=f"{net!r} on {info.name}: {fit}"
             )
             _write_figure(fig, target, dpi)
+    final_penalty = (
+        history.epochs["penalty"][-1] if history.n_epochs and "penalty" in history.epochs else None
+    )
+    admitted = history.epochs.get("curriculum_fraction", [])
     if as_json:
         emit_json(
             {
@@ -279,7 +376,19 @@ def train(
                 "optimizer_params": opt_params,
                 "epochs": history.n_epochs,
                 "final_loss": final,
+                "regularizer": penalty,
+                "final_penalty": final_penalty,
+                "dropout": rates,
+                "init": init,
+                "class_weight": None
+                if weights is None
+                else (weights if isinstance(weights, str) else {str(k): v for k, v in weights.items()}),
+                "resample": resample,
+                "curriculum": pacing,
+                "curriculum_fraction": list(admitted) if pacing is not None else None,
+                "n_train": int(np.shape(X_fit)[0]),
                 "metrics": metrics,
+                "class_report": None if report is None else {k: v.tolist() for k, v in report.items()},
                 "params": history.params if net.n_params <= 8 else None,
                 "stop_reason": history.stop_reason or None,
                 "figure": None if target is None else str(target),
@@ -295,12 +404,20 @@ def train(
     table.add_column("value", justify="right")
     table.add_row("epochs", str(history.n_epochs))
     table.add_row(f"final loss ({loss_obj.name})", "-" if final is None else f"{final:.6g}")
+    if final_penalty is not None:
+        table.add_row(f"final penalty ({' + '.join(penalty or {})})", f"{final_penalty:.6g}")
+    if pacing is not None and len(admitted):
+        table.add_row("samples admitted (first, last epoch)", f"{admitted[0]:.0%}, {admitted[-1]:.0%}")
+    if resample is not None:
+        table.add_row(f"training samples ({resample})", f"{np.shape(X_fit)[0]} (from {np.shape(X)[0]})")
     for name, value in metrics.items():
         table.add_row(name, "n/a" if math.isnan(value) else f"{value:.4f}")
     if net.n_params <= 8:
         for key, value in history.params.items():
             table.add_row(key, ", ".join(f"{v:.4f}" for v in value.ravel()))
     console.print(table)
+    if report is not None:
+        console.print(_class_table(report))
     if history.stop_reason:
         console.print(history.stop_reason)
     if target is not None:

@@ -12,6 +12,7 @@ backend switch), so it is safe headless and from several threads, or draws into 
 """
 
 from losslab.viz import style
+from losslab.viz.bias_variance import bias_variance
 from losslab.viz.classification import confusion_matrix, pr_curve
 from losslab.viz.landscape import critical_points, eigenvalues, slice_1d, slice_2d, spectral_density
 from losslab.viz.losses import focal_effect, loss_curves, loss_label
@@ -31,6 +32,7 @@ __all__ = [
     "FORMATS",
     "Grid",
     "animate_race",
+    "bias_variance",
     "confusion_matrix",
     "contour",
     "convergence",
