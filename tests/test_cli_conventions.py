@@ -151,6 +151,15 @@ def test_list_keeps_brackets_of_user_strings():
     assert "f[1:] - f[:-1]" in result.stdout
 
 
+def test_json_and_markup_in_a_subprocess():
+    proc = shell("list", "--task", "composite", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert rows["spatial_consistency"]["torch"] == "((f[i] - f[j]) ** 2).flatten(1).sum(1)"
+    table = shell("list", "--task", "composite")
+    assert "((f[i] - f[j]) ** 2)" in table.stdout
+
+
 def test_show_keeps_brackets():
     result = run("show", "wgan_critic")
     assert result.exit_code == 0
