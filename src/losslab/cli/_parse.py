@@ -11,11 +11,12 @@ import ast
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from losslab.cli._app import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "FIGURE_FORMATS",
@@ -83,6 +84,8 @@ def parse_array(tokens: Sequence[str], name: str = "value") -> np.ndarray:
     >>> parse_array(["5"]).shape, parse_array(["0.9,0.2"]).tolist(), parse_array(["1,2;3,4"]).shape
     ((), [0.9, 0.2], (2, 2))
     """
+    import numpy as np  # (not at import time: `losslab --help` needs no NumPy)
+
     text = " ".join(tokens).strip()
     if not text:
         raise UsageError(f"{name} needs a value, e.g. --{name.replace('_', '-')} 0.9,0.2")
