@@ -23,13 +23,17 @@ __version__ = "0.1.0"
 
 #: Subpackages, imported on first attribute access (a new one is one entry here).
 _SUBPACKAGES = (
+    "advise",
     "data",
+    "experiments",
     "explain",
     "landscape",
     "losses",
     "models",
     "optim",
+    "report",
     "train",
+    "viz",
 )
 
 #: Top-level names and the module that defines each (imported on first access).
@@ -42,7 +46,19 @@ _NAMES = {
 __all__ = ["__version__", *sorted([*_SUBPACKAGES, *_NAMES])]
 
 if TYPE_CHECKING:  # what type checkers and IDEs see: the eager form of the lazy imports
-    from losslab import data, explain, landscape, losses, models, optim, train  # noqa: F401
+    from losslab import (  # noqa: F401
+        advise,
+        data,
+        experiments,
+        explain,
+        landscape,
+        losses,
+        models,
+        optim,
+        report,
+        train,
+        viz,
+    )
     from losslab._core.config import config, get_config  # noqa: F401
     from losslab._core.tree import tree_ravel  # noqa: F401
 

@@ -15,6 +15,12 @@ rosenbrock          0.002    0.002     0.001     0.02          0.002     0.5    
 (any other)         0.01     0.002     0.002     0.02          0.002     0.1     0.1      0.01
 ==================  =======  ========  ========  ============  ========  ======  =======  =======
 
+The other test functions have measured rows of their own in :data:`DEFAULT_LEARNING_RATES`, by
+the same rule. Where no rate makes progress the row has no entry and the fallback applies:
+``newton`` walks to the nearest critical point whatever its kind (the local maximum from the
+starts of ``himmelblau`` and ``anatomy``), and plain gradient descent stalls on ``anatomy``'s flat
+inflection. ``newton`` takes the pure step, 1, elsewhere.
+
 ``sutskever_nesterov`` (Sutskever's look-ahead form, which the race steps with the gradient at
 its look-ahead point) takes ``nesterov``'s rates: it is the same method.
 ``adagrad``: 0.5 on ``quadratic_bowl``, 1.0 on ``rosenbrock``, 0.5 elsewhere. The momentum forms
@@ -63,6 +69,7 @@ FALLBACK_LEARNING_RATES: Mapping[str, float] = {
     "adamw": 0.1,
     "rmsprop": 0.01,
     "adagrad": 0.5,
+    "newton": 1.0,
 }
 
 #: ``DEFAULT_LEARNING_RATES[function][optimizer]``: the measured rates of the module docstring.
@@ -90,6 +97,131 @@ DEFAULT_LEARNING_RATES: Mapping[str, Mapping[str, float]] = {
         "adamw": 0.5,
         "rmsprop": 0.05,
         "adagrad": 1.0,
+    },
+    "anatomy": {
+        "adagrad": 1.0,
+        "adam": 1.0,
+        "adamw": 1.0,
+        "ema_momentum": 0.5,
+        "momentum": 0.05,
+        "nesterov": 0.05,
+        "rmsprop": 0.1,
+        "velocity": 0.05,
+    },
+    "beale": {
+        "adagrad": 2.0,
+        "adam": 1.0,
+        "adamw": 1.0,
+        "ema_momentum": 0.05,
+        "gd": 0.02,
+        "momentum": 0.005,
+        "nesterov": 0.005,
+        "newton": 2.0,
+        "rmsprop": 0.5,
+        "sgd": 0.02,
+        "velocity": 0.005,
+    },
+    "booth": {
+        "adagrad": 2.0,
+        "adam": 2.0,
+        "adamw": 2.0,
+        "ema_momentum": 1.0,
+        "gd": 0.1,
+        "momentum": 0.1,
+        "nesterov": 0.05,
+        "newton": 1.0,
+        "rmsprop": 0.5,
+        "sgd": 0.1,
+        "velocity": 0.1,
+    },
+    "himmelblau": {
+        "adagrad": 2.0,
+        "adam": 2.0,
+        "adamw": 2.0,
+        "ema_momentum": 0.2,
+        "gd": 0.02,
+        "momentum": 0.02,
+        "nesterov": 0.02,
+        "rmsprop": 0.5,
+        "sgd": 0.02,
+        "velocity": 0.02,
+    },
+    "monkey_saddle": {
+        "adagrad": 1.0,
+        "adam": 0.05,
+        "adamw": 0.05,
+        "ema_momentum": 0.02,
+        "gd": 0.2,
+        "momentum": 0.002,
+        "nesterov": 0.005,
+        "newton": 2.0,
+        "rmsprop": 0.1,
+        "sgd": 0.2,
+        "velocity": 0.002,
+    },
+    "plateau": {
+        "adagrad": 2.0,
+        "adam": 2.0,
+        "adamw": 2.0,
+        "ema_momentum": 2.0,
+        "gd": 2.0,
+        "momentum": 2.0,
+        "nesterov": 2.0,
+        "rmsprop": 0.2,
+        "sgd": 2.0,
+        "velocity": 2.0,
+    },
+    "quadratic": {
+        "adagrad": 2.0,
+        "adam": 2.0,
+        "adamw": 2.0,
+        "ema_momentum": 2.0,
+        "gd": 0.1,
+        "momentum": 0.2,
+        "nesterov": 0.1,
+        "newton": 1.0,
+        "rmsprop": 0.5,
+        "sgd": 0.1,
+        "velocity": 0.2,
+    },
+    "rastrigin": {
+        "adagrad": 2.0,
+        "adam": 0.5,
+        "adamw": 0.5,
+        "ema_momentum": 0.05,
+        "gd": 0.005,
+        "momentum": 0.005,
+        "nesterov": 0.002,
+        "newton": 1.0,
+        "rmsprop": 0.2,
+        "sgd": 0.005,
+        "velocity": 0.005,
+    },
+    "saddle": {
+        "adagrad": 2.0,
+        "adam": 2.0,
+        "adamw": 2.0,
+        "ema_momentum": 2.0,
+        "gd": 0.5,
+        "momentum": 1.0,
+        "nesterov": 0.5,
+        "newton": 1.0,
+        "rmsprop": 0.2,
+        "sgd": 0.5,
+        "velocity": 1.0,
+    },
+    "six_hump_camel": {
+        "adagrad": 1.0,
+        "adam": 1.0,
+        "adamw": 1.0,
+        "ema_momentum": 0.5,
+        "gd": 0.05,
+        "momentum": 0.05,
+        "nesterov": 0.1,
+        "newton": 0.5,
+        "rmsprop": 0.05,
+        "sgd": 0.05,
+        "velocity": 0.05,
     },
 }
 

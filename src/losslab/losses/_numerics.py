@@ -21,6 +21,8 @@ __all__ = [
     "relu",
     "sigmoid",
     "softmax",
+    "softmax_chain_hvp",
+    "softmax_jvp",
     "softplus",
     "take_labels",
     "xlogy",
@@ -100,6 +102,32 @@ def softmax(xp: ModuleType, x: Any) -> Any:
     """softmax over the last axis, shifted by the row max."""
     e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
     return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def softmax_jvp(xp: ModuleType, q: Any, v: Any) -> Any:
+    r"""The Jacobian of ``q = softmax(x)`` (symmetric, :math:`J = \mathrm{diag}(q) - q q^\top`) applied
+    to ``v`` over the last axis: :math:`J v = q \odot (v - \langle q, v\rangle)`."""
+    return q * (v - xp.sum(q * v, axis=-1, keepdims=True))
+
+
+def softmax_chain_hvp(xp: ModuleType, q: Any, g: Any, hess_q: Any, v: Any) -> Any:
+    r"""Hessian-vector product in logit space of a loss :math:`L(q)`, :math:`q = \mathrm{softmax}(x)`.
+
+    With :math:`g = \nabla_q L`, :math:`\dot q = J v` and ``hess_q(u)`` :math:`= \nabla_q^2 L\, u`,
+    the second-order chain rule over the last axis gives
+
+    .. math::
+
+        \nabla_x^2 L\, v = J\, \nabla_q^2 L\, \dot q + \dot q \odot g - \dot q \langle q, g\rangle
+        - q \langle \dot q, g\rangle,
+
+    the last three terms being the derivative of :math:`J^\top g` along :math:`v` with :math:`g`
+    fixed.
+    """
+    qd = softmax_jvp(xp, q, v)
+    qg = xp.sum(q * g, axis=-1, keepdims=True)
+    qdg = xp.sum(qd * g, axis=-1, keepdims=True)
+    return softmax_jvp(xp, q, hess_q(qd)) + qd * g - qd * qg - q * qdg
 
 
 def take_labels(xp: ModuleType, a: Any, labels: Any) -> Any:

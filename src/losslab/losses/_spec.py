@@ -224,6 +224,44 @@ class LossInfo:
     kind: str = "elementwise"
     inputs: tuple[str, ...] = ("y_pred", "y_true")
     differentiable_inputs: tuple[str, ...] = ("y_pred",)
+    #: What the loss is good for, as words a recommender can match (see :data:`TRAITS`): the
+    #: declared ones plus those derived from the rest of the declaration.
+    traits: frozenset[str] = frozenset()
+
+
+#: The traits a loss can carry. Derived from the declaration: ``robust`` and ``convex`` (the flags
+#: of the same name), ``bounded_influence`` (a declared gradient bound: one sample moves the fit by
+#: a bounded amount), ``accepts_logits`` (a ``from_logits`` option), ``reweightable``
+#: (``pos_weight``/``class_weight``), ``needs_probabilities`` (``y_pred`` in [0, 1]). Declared:
+#: ``asymmetric`` (under- and over-prediction cost differently), ``handles_imbalance`` (down-weights
+#: easy, majority examples by itself), ``margin`` (a hinge margin), ``counts`` (a count likelihood).
+TRAITS = (
+    "accepts_logits",
+    "asymmetric",
+    "bounded_influence",
+    "convex",
+    "counts",
+    "handles_imbalance",
+    "margin",
+    "needs_probabilities",
+    "reweightable",
+    "robust",
+)
+
+
+def _derived_traits(
+    meta: Mapping[str, Any], params: Mapping[str, Any], bounded: bool, domain: Any
+) -> set[str]:
+    traits = {flag for flag in ("robust", "convex") if meta.get(flag)}
+    if bounded:
+        traits.add("bounded_influence")
+    if "from_logits" in params:
+        traits.add("accepts_logits")
+    if {"pos_weight", "class_weight"} & set(params):
+        traits.add("reweightable")
+    if isinstance(domain, Domain) and domain.low == 0.0 and domain.high == 1.0:
+        traits.add("needs_probabilities")
+    return traits
 
 
 @dataclass
@@ -410,6 +448,12 @@ class Loss:
         meta.setdefault("kind", self.kind)
         meta.setdefault("inputs", self.inputs)
         meta.setdefault("differentiable_inputs", self.differentiable)
+        declared = frozenset(meta.get("traits", ()))
+        unknown = sorted(declared - set(TRAITS))
+        if unknown:
+            raise ValueError(f"Loss: {name} declares unknown traits {unknown}; known: {', '.join(TRAITS)}")
+        domain = getattr(self, "y_pred_domain", None)
+        meta["traits"] = declared | _derived_traits(meta, self.params, grad_bound is not None, domain)
         self.info = LossInfo(
             name=name, task=task, defaults={k: p.default for k, p in self.params.items()}, **meta
         )
@@ -484,6 +528,62 @@ class Loss:
     ) -> tuple[Any, Any]:
         """``(value, grad)`` in one pass."""
         return self._evaluate(inputs, reduction, sample_weight, params, need_grad=True)
+
+    def hvp(
+        self,
+        *inputs_and_v: Any,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+        **params: Any,
+    ) -> Any:
+        r"""The Hessian of the reduced value with respect to ``y_pred``, applied to ``v``.
+
+        Called as ``loss.hvp(y_pred, y_true, v, ...)``; ``v`` is shaped like ``y_pred`` and so is the
+        result :math:`H v`, :math:`H = \partial^2 L / \partial y_{pred}^2` of the value ``loss(y_pred,
+        y_true, reduction=..., sample_weight=..., **params)`` (for ``"none"``: of the sum). The
+        reduction enters exactly as in ``grad``: each entry's local Hessian-vector product is scaled by
+        its weight over the ``"mean"`` denominator. Element-wise losses use their declared diagonal
+        Hessian (:math:`H v = h \odot v`); losses over a class axis their declared per-sample
+        ``hvp``. Raises ``NotImplementedError`` for a loss that declares neither (``has_hvp``).
+        """
+        n = len(self.inputs)
+        if len(inputs_and_v) != n + 1:
+            raise TypeError(
+                f"{self.name}.hvp: expected {n + 1} arrays ({', '.join(self.inputs)}, v), "
+                f"got {len(inputs_and_v)}"
+            )
+        self.require_hvp()
+        check_choice(self.name, "reduction", reduction, REDUCTIONS)
+        resolved = self.resolve_params(params)
+        inputs, v = tuple(inputs_and_v[:n]), inputs_and_v[n]
+        xp = array_namespace(*inputs, v, sample_weight)
+        arrays = self._prepare(xp, inputs, resolved)
+        tangent = _check_tangent(self.name, xp, v, arrays[0])
+        hv, count, shape = self._local_hvp(xp, arrays, resolved, tangent)
+        cot = _cotangent(self.name, xp, shape, arrays[0].dtype, count, reduction, sample_weight)
+        if isinstance(cot, float):
+            return hv * cot
+        return hv * (cot if len(shape) == len(tuple(hv.shape)) else cot[..., None])
+
+    @property
+    def has_hvp(self) -> bool:
+        """Whether :meth:`hvp` is declared for this loss."""
+        return False
+
+    def require_hvp(self) -> None:
+        """Raise ``NotImplementedError`` unless :meth:`hvp` is declared for this loss."""
+        if not self.has_hvp:
+            raise NotImplementedError(
+                f"{self.name}: no Hessian-vector product declared (a diagonal Hessian for an "
+                "element-wise loss, an hvp for a loss over a class axis)"
+            )
+
+    def _local_hvp(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], v: Any
+    ) -> tuple[Any, Any, tuple[int, ...]]:
+        """``(H_e v_e per entry, count, unreduced loss shape)``: each entry's Hessian-vector product
+        of its own unweighted loss (an element, or a sample's row), before the reduction."""
+        raise NotImplementedError(f"{self.name}: no Hessian-vector product declared")
 
     def resolve_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults filled in, every value checked; unknown names raise ``TypeError``."""
@@ -733,6 +833,37 @@ def _reduce(
     return value, grads[0] if single else tuple(grads)
 
 
+def _cotangent(
+    name: str,
+    xp: ModuleType,
+    shape: tuple[int, ...],
+    dtype: Any,
+    count: Any,
+    reduction: str,
+    sample_weight: Any,
+) -> Any:
+    """The cotangent of the unreduced loss of ``shape``: weights over the ``"mean"`` denominator
+    (as :func:`_reduce`), a float when unweighted."""
+    w = None if sample_weight is None else _weights(name, xp, sample_weight, shape, dtype)
+    cot: Any = 1.0 if w is None else w
+    if reduction == "mean":
+        denom = float(math.prod(shape)) if count is None else float(xp.sum(count))
+        cot = 0.0 if denom == 0.0 else cot / denom
+    return cot
+
+
+def _check_tangent(name: str, xp: ModuleType, v: Any, like: Any) -> Any:
+    """``v`` as a finite float array shaped like ``like`` (the direction of a Hessian-vector product)."""
+    arr = as_float(xp, v, "v", f"{name}.hvp", dtype=like.dtype)
+    if tuple(arr.shape) != tuple(like.shape):
+        raise ValueError(
+            f"{name}.hvp: v must have the shape of y_pred {tuple(like.shape)}, got {tuple(arr.shape)}"
+        )
+    if get_config().validate and not bool(xp.all(xp.isfinite(arr))):
+        raise ValueError(f"{name}.hvp: v contains NaN or infinite values")
+    return arr
+
+
 def _check_shape_equal(name: str, a: Any, b: Any, a_name: str = "y_pred", b_name: str = "y_true") -> None:
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(
@@ -837,6 +968,21 @@ class ElementwiseLoss(Loss):
             y_true = self.transform_y_true(xp, y_true)
         h = self.hessian_fn(xp, y_pred, y_true, **resolved)
         return h / math.prod(tuple(y_pred.shape)) if reduction == "mean" else h
+
+    @property
+    def has_hvp(self) -> bool:
+        return self.hessian_fn is not None
+
+    def _local_hvp(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], v: Any
+    ) -> tuple[Any, Any, tuple[int, ...]]:
+        y_pred, y_true = arrays
+        if get_config().validate:
+            self._validate(xp, y_pred, y_true)
+        if self.transform_y_true is not None:
+            y_true = self.transform_y_true(xp, y_true)
+        assert self.hessian_fn is not None
+        return self.hessian_fn(xp, y_pred, y_true, **params) * v, None, tuple(y_pred.shape)
 
     # -- cache-blocked NumPy evaluation --------------------------------------------------------
 
@@ -1059,7 +1205,9 @@ class ClassAxisLoss(Loss):
     (integer class indices shaped ``y_pred.shape[:-1]``). ``value(xp, y_pred, y_true, **params)``
     returns the per-sample loss; ``grad(...)`` the derivative of each sample's loss with respect to
     its row; ``count(...)`` (optional) the per-sample weight of the ``"mean"`` denominator.
-    ``value_and_grad`` (optional) computes both in one pass.
+    ``value_and_grad`` (optional) computes both in one pass. ``hvp(xp, y_pred, y_true, v,
+    **params)`` (optional) returns, row by row, each sample's Hessian (with respect to its row of
+    ``y_pred``) applied to the same row of ``v``.
     """
 
     kind = "class_axis"
@@ -1072,6 +1220,7 @@ class ClassAxisLoss(Loss):
         grad: Callable[..., Any],
         value_and_grad: Callable[..., tuple[Any, Any]] | None = None,
         count: Callable[..., Any] | None = None,
+        hvp: Callable[..., Any] | None = None,
         targets: Literal["probabilities", "labels"] = "probabilities",
         y_pred_domain: Domain = REAL,
         y_true_domain: Domain = PROBABILITY,
@@ -1082,6 +1231,7 @@ class ClassAxisLoss(Loss):
         self.grad_fn = grad
         self.value_and_grad_fn = value_and_grad
         self.count_fn = count
+        self.hvp_fn = hvp
         self.targets = targets
         self.y_pred_domain = y_pred_domain
         self.y_true_domain = y_true_domain
@@ -1149,6 +1299,20 @@ class ClassAxisLoss(Loss):
                 domain.check_range(stats[i][0], stats[i][1], x, xp, label, self.name)
         if self.extra_validate is not None:
             self.extra_validate(xp, y_pred, y_true, where=self.name, **params)
+
+    @property
+    def has_hvp(self) -> bool:
+        return self.hvp_fn is not None
+
+    def _local_hvp(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], v: Any
+    ) -> tuple[Any, Any, tuple[int, ...]]:
+        y_pred, y_true = arrays
+        if get_config().validate and self._row_block(xp, y_pred) is not None:
+            self._check_domains(xp, y_pred, y_true, params)  # (_prepare left them to the blocked path)
+        count = None if self.count_fn is None else self.count_fn(xp, y_pred, y_true, **params)
+        assert self.hvp_fn is not None
+        return self.hvp_fn(xp, y_pred, y_true, v, **params), count, tuple(y_pred.shape[:-1])
 
     def _check_labels(self, xp: ModuleType, y_pred: Any, labels: Any, params: dict[str, Any]) -> None:
         n_classes = y_pred.shape[-1]

@@ -39,6 +39,7 @@ from losslab.losses._numerics import (
     reduce_like_torch,
     relu,
     sigmoid,
+    softmax_chain_hvp,
     take_labels,
     xlogy,
 )
@@ -245,6 +246,11 @@ class _BinaryLoss(ElementwiseLoss):
         self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], need_grad: bool
     ) -> Any:
         return ElementwiseLoss._forward(self._twin(params), xp, arrays, params, need_grad)
+
+    def _local_hvp(
+        self, xp: ModuleType, arrays: tuple[Any, ...], params: dict[str, Any], v: Any
+    ) -> tuple[Any, Any, tuple[int, ...]]:
+        return ElementwiseLoss._local_hvp(self._twin(params), xp, arrays, params, v)
 
     def _fast_path(
         self,
@@ -478,6 +484,35 @@ def _pow(xp, m, gamma):
     return m**gamma, (dpow if gamma != 1 else xp.ones_like(m))
 
 
+def _pow2(xp, m, gamma):
+    """d^2(m ** gamma)/dm^2 = gamma (gamma - 1) m ** (gamma - 2), 0 at m = 0 (as ``_pow``; its limit for
+    gamma > 2 or gamma in {0, 1}; gamma = 2 gives 2 everywhere)."""
+    if gamma in (0, 1):
+        return xp.zeros_like(m)
+    if gamma == 2:
+        return 2.0 * xp.ones_like(m)
+    positive = m > 0
+    safe = xp.where(positive, m, xp.ones_like(m))
+    return xp.where(positive, gamma * (gamma - 1.0) * safe ** (gamma - 2.0), xp.zeros_like(m))
+
+
+def _binary_focal_hessian(xp, y_pred, y_true, *, gamma, alpha, from_logits):
+    r"""(a_t) [(m^g)'' m'^2 ce + (m^g)' m'' ce + 2 (m^g)' m' ce' + m^g ce''] with m = 1 - p_t."""
+    ce, m, dce, dm = _focal_parts(xp, y_pred, y_true, from_logits)
+    mg, dmg = _pow(xp, m, gamma)
+    d2mg = _pow2(xp, m, gamma)
+    y = y_true
+    if from_logits:
+        s, s_neg = sigmoid(xp, y_pred), sigmoid(xp, -y_pred)
+        d2ce = s * s_neg
+        d2m = dm * (s_neg - s)  # (1 - 2y) s (1 - s) (1 - 2s)
+    else:
+        p = y_pred
+        d2ce = y / floor_eps(xp, p * p) + (1.0 - y) / floor_eps(xp, (1.0 - p) ** 2)
+        d2m = xp.zeros_like(p)
+    return _alpha_t(y, alpha) * (d2mg * dm * dm * ce + dmg * d2m * ce + 2.0 * dmg * dm * dce + mg * d2ce)
+
+
 def _binary_focal_value(xp, y_pred, y_true, *, gamma, alpha, from_logits):
     ce, m, _, _ = _focal_parts(xp, y_pred, y_true, from_logits)
     return _alpha_t(y_true, alpha) * m**gamma * ce if gamma != 0 else _alpha_t(y_true, alpha) * ce
@@ -516,6 +551,7 @@ binary_focal = register(
         },
         value=_binary_focal_value,
         grad=_binary_focal_grad,
+        hessian=_binary_focal_hessian,
         sample=_binary_sample,
         perfect=_binary_perfect,
         torch_fn=_binary_focal_torch,
@@ -528,6 +564,7 @@ binary_focal = register(
             {"gamma": 0.5, "alpha": 0.5, "from_logits": True},
         ),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Binary focal loss: cross-entropy down-weighted on easy examples by (1 - p_t)^gamma.",
             formula=(
                 r"\ell = -\alpha_t (1 - p_t)^\gamma \log p_t,\ p_t = y p + (1 - y)(1 - p),"
@@ -599,6 +636,7 @@ hinge = register(
         grad_bound=lambda: 1.0,
         torch_fn=_hinge_torch(1),
         info=dict(
+            traits=("margin",),
             summary="Hinge loss: zero once the score is on the right side by a margin of 1 (SVM).",
             formula=r"\ell = \max(0, 1 - y\hat y),\ y \in \{-1, +1\}",
             gradient=r"\partial\ell/\partial\hat y = -y\ \text{if } y\hat y < 1,\ 0 \text{ otherwise}",
@@ -630,6 +668,7 @@ squared_hinge = register(
         perfect=_signed_perfect,
         torch_fn=_hinge_torch(2),
         info=dict(
+            traits=("margin",),
             summary="Squared hinge: the hinge squared, differentiable, penalizes margin violations more.",
             formula=r"\ell = \max(0, 1 - y\hat y)^2,\ y \in \{-1, +1\}",
             gradient=r"\partial\ell/\partial\hat y = -2y\max(0, 1 - y\hat y)",
@@ -672,6 +711,7 @@ smoothed_hinge = register(
             torch.where(y * s <= 0, 0.5 - y * s, 0.5 * torch.clamp(1 - y * s, min=0) ** 2), reduction
         ),
         info=dict(
+            traits=("margin",),
             summary="Quadratically smoothed hinge (Rennie & Srebro): linear far off, quadratic near margin.",
             formula=(
                 r"\ell = \begin{cases} \tfrac12 - z & z \le 0 \\ \tfrac12 (1 - z)^2 & 0 < z < 1 \\"
@@ -712,6 +752,22 @@ def _ce_from_coefficients(xp, y_pred, a, from_logits, need_grad):
         return loss, None
     q = xp.exp(y_pred - lse)
     return loss, xp.sum(a, axis=-1, keepdims=True) * q - a
+
+
+def _ce_hvp(xp, y_pred, a, from_logits, v):
+    r"""Per-row Hessian-vector product of -sum_c a_c log q_c: :math:`(\sum_c a_c)(q \odot v - q\,
+    \langle q, v\rangle)` from logits (softmax's Hessian, scaled), :math:`a \odot v / \hat y^2`
+    from probabilities."""
+    if not from_logits:
+        return a * v / floor_eps(xp, y_pred * y_pred)
+    q = xp.exp(log_softmax(xp, y_pred))
+    s = xp.sum(a, axis=-1, keepdims=True)
+    return s * (q * v - q * xp.sum(q * v, axis=-1, keepdims=True))
+
+
+def _cce_hvp(xp, y_pred, y_true, v, *, from_logits, label_smoothing, class_weight):
+    a = _cce_coefficients(xp, y_pred, y_true, label_smoothing, class_weight, "categorical_cross_entropy")
+    return _ce_hvp(xp, y_pred, a, from_logits, v)
 
 
 def _cce_coefficients(xp, y_pred, y_true, label_smoothing, class_weight, where):
@@ -768,6 +824,7 @@ categorical_cross_entropy = register(
         value=lambda xp, p, t, **kw: _cce_vg(xp, p, t, need_grad=False, **kw)[0],
         grad=lambda xp, p, t, **kw: _cce_vg(xp, p, t, **kw)[1],
         value_and_grad=_cce_vg,
+        hvp=_cce_hvp,
         targets="probabilities",
         y_true_domain=PROBABILITY,
         validate=_check_probabilities,
@@ -882,6 +939,11 @@ def _scce_logits_numpy(x, labels, ignore_index, label_smoothing, class_weight, n
     return loss, z
 
 
+def _scce_hvp(xp, y_pred, y_true, v, *, from_logits, ignore_index, label_smoothing, class_weight):
+    a, _ = _scce_parts(xp, y_pred, y_true, ignore_index, label_smoothing, class_weight)
+    return _ce_hvp(xp, y_pred, a, from_logits, v)
+
+
 def _scce_count(xp, y_pred, y_true, *, from_logits, ignore_index, label_smoothing, class_weight):
     if ignore_index is None and class_weight is None:
         return None
@@ -928,6 +990,7 @@ sparse_categorical_cross_entropy = register(
         value=lambda xp, p, t, **kw: _scce_vg(xp, p, t, need_grad=False, **kw)[0],
         grad=lambda xp, p, t, **kw: _scce_vg(xp, p, t, **kw)[1],
         value_and_grad=_scce_vg,
+        hvp=_scce_hvp,
         count=_scce_count,
         targets="labels",
         validate=_check_probabilities,
@@ -1008,6 +1071,31 @@ def _categorical_focal_vg(xp, y_pred, y_true, *, gamma, alpha, from_logits, need
     return loss, r - h / floor_eps(xp, q)
 
 
+def _categorical_focal_hvp(xp, y_pred, y_true, v, *, gamma, alpha, from_logits):
+    r"""Per row, with :math:`\varphi_c(q) = -a_c (1 - q)^\gamma \log q` (the loss is
+    :math:`\sum_c \varphi_c(q_c)`): :math:`\varphi_c'' \odot v` from probabilities, the softmax chain
+    rule (:func:`~losslab.losses._numerics.softmax_chain_hvp`) from logits;
+    :math:`\varphi'' = a[-\gamma(\gamma - 1)(1 - q)^{\gamma - 2}\log q + 2\gamma (1 - q)^{\gamma - 1}/q
+    + (1 - q)^\gamma / q^2]`."""
+    a = y_true
+    if alpha is not None:
+        a = a * _class_vector(xp, alpha, y_pred, "alpha", "categorical_focal")
+    if from_logits:
+        logq = log_softmax(xp, y_pred)
+        q = xp.exp(logq)
+    else:
+        q = y_pred
+        logq = clamped_log(xp, q)
+    mg, dmg = _pow(xp, 1.0 - q, gamma)
+    d2mg = _pow2(xp, 1.0 - q, gamma)
+    qs = floor_eps(xp, q)
+    d2 = a * (-d2mg * logq + 2.0 * dmg / qs + mg / (qs * qs))
+    if not from_logits:
+        return d2 * v
+    g = a * dmg * logq - a * mg / qs
+    return softmax_chain_hvp(xp, q, g, lambda u: d2 * u, v)
+
+
 def _categorical_focal_torch(torch, p, t, *, reduction, gamma=2.0, alpha=None, from_logits=False):
     q = torch.softmax(p, -1) if from_logits else p
     logq = torch.log_softmax(p, -1) if from_logits else torch.clamp(torch.log(p), min=-100)
@@ -1027,6 +1115,7 @@ categorical_focal = register(
         value=lambda xp, p, t, **kw: _categorical_focal_vg(xp, p, t, need_grad=False, **kw)[0],
         grad=lambda xp, p, t, **kw: _categorical_focal_vg(xp, p, t, **kw)[1],
         value_and_grad=_categorical_focal_vg,
+        hvp=_categorical_focal_hvp,
         targets="probabilities",
         validate=_check_probabilities,
         sample=_prob_target_sample,
@@ -1039,6 +1128,7 @@ categorical_focal = register(
             {"gamma": 3.0, "alpha": (0.25, 0.5, 1.0, 2.0)},
         ),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Categorical focal loss: cross-entropy with each class term scaled by (1 - q_c)^gamma.",
             formula=(
                 r"\ell = -\sum_c \alpha_c\, y_c (1 - q_c)^\gamma \log q_c,"
@@ -1121,6 +1211,7 @@ multiclass_hinge = register(
         value=lambda xp, p, t, **kw: _multiclass_hinge_vg(xp, p, t, need_grad=False, **kw)[0],
         grad=lambda xp, p, t, **kw: _multiclass_hinge_vg(xp, p, t, **kw)[1],
         value_and_grad=_multiclass_hinge_vg,
+        hvp=lambda xp, p, t, v, **kw: xp.zeros_like(v),  # piecewise linear: 0 almost everywhere
         targets="labels",
         sample=lambda rng, **kw: (_row_logits(rng), rng.integers(0, N_CLASSES, size=N_SAMPLES)),
         perfect=_multiclass_hinge_perfect,
@@ -1132,6 +1223,7 @@ multiclass_hinge = register(
             {"variant": "crammer_singer", "margin": 2.0},
         ),
         info=dict(
+            traits=("margin",),
             summary="Multiclass hinge on class scores: the true score must beat the others by a margin.",
             formula=(
                 r"\ell = \sum_{j \ne y} \max(0, s_j - s_y + m)\ \text{(Weston-Watkins)},"
@@ -1192,6 +1284,7 @@ kl_divergence = register(
         value=lambda xp, p, t, **kw: _kl_vg(xp, p, t, need_grad=False, **kw)[0],
         grad=lambda xp, p, t, **kw: _kl_vg(xp, p, t, **kw)[1],
         value_and_grad=_kl_vg,
+        hvp=lambda xp, p, t, v, *, from_logits: _ce_hvp(xp, p, t, from_logits, v),
         targets="probabilities",
         sample=_prob_target_sample,
         validate=_check_probabilities,
@@ -1236,6 +1329,12 @@ def _js_vg(xp, y_pred, y_true, need_grad=True):
     return loss, 0.5 * (clamped_log(xp, y_pred) - log_m)
 
 
+def _js_hvp(xp, y_pred, y_true, v):
+    """Diagonal: d^2/dp^2 = 1 / (2p) - 1 / (4m), m = (p + y) / 2 (denominators floored at 1e-12)."""
+    m = 0.5 * (y_pred + y_true)
+    return (0.5 / floor_eps(xp, y_pred) - 0.25 / floor_eps(xp, m)) * v
+
+
 def _js_torch(torch, p, t, *, reduction):
     m = 0.5 * (p + t)
     js = 0.5 * (torch.special.xlogy(p, p) + torch.special.xlogy(t, t)) - torch.special.xlogy(m, m)
@@ -1249,6 +1348,7 @@ js_divergence = register(
         value=lambda xp, p, t: _js_vg(xp, p, t, need_grad=False)[0],
         grad=lambda xp, p, t: _js_vg(xp, p, t)[1],
         value_and_grad=_js_vg,
+        hvp=_js_hvp,
         y_pred_domain=PROBABILITY,
         targets="probabilities",
         sample=lambda rng, **kw: (_predictions(rng, False), _distribution_targets(rng)),

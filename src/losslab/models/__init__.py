@@ -12,11 +12,12 @@ a WGAN-GP critic (``input_grad``, ``input_grad_vjp``, ``params_vjp``; :func:`as_
 (3, 1)
 """
 
-from losslab.models import activations, init
+from losslab.models import activations, curvature, init
 from losslab.models._base import Model
 from losslab.models.critic import ModelCritic, as_critic
 from losslab.models.linear import Linear, Logistic, Softmax
 from losslab.models.mlp import MLP
+from losslab.models.objective import Objective
 
 __all__ = [
     "MLP",
@@ -24,8 +25,10 @@ __all__ = [
     "Logistic",
     "Model",
     "ModelCritic",
+    "Objective",
     "Softmax",
     "activations",
     "as_critic",
+    "curvature",
     "init",
 ]

@@ -28,18 +28,26 @@ from losslab.optim.gradients import (
     random_search,
 )
 from losslab.optim.optimizers import (
+    Description,
     adagrad,
     adam,
     adamw,
+    describe,
     ema_momentum,
     gd,
     get,
     momentum,
     names,
     nesterov,
+    newton,
     rmsprop,
     sgd,
     velocity,
+)
+from losslab.optim.second_order import (
+    ScaleByFullMatrixAdagradState,
+    scale_by_full_matrix_adagrad,
+    scale_by_newton,
 )
 from losslab.optim.transforms import (
     MultiStepsState,
@@ -70,6 +78,7 @@ from losslab.optim.transforms import (
 
 __all__ = [
     "ChainState",
+    "Description",
     "EmptyState",
     "GradcheckResult",
     "GradientTransformation",
@@ -77,6 +86,7 @@ __all__ = [
     "RandomSearchResult",
     "ReduceOnPlateauState",
     "ScaleByAdagradState",
+    "ScaleByFullMatrixAdagradState",
     "ScaleByAdamState",
     "ScaleByLearningRateState",
     "ScaleByRmsState",
@@ -93,6 +103,7 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_value",
     "decoupled_weight_decay",
+    "describe",
     "ema",
     "ema_momentum",
     "gd",
@@ -104,6 +115,7 @@ __all__ = [
     "names",
     "nesterov",
     "nesterov_lookahead",
+    "newton",
     "numerical_grad",
     "random_search",
     "reduce_on_plateau",
@@ -111,7 +123,9 @@ __all__ = [
     "scale",
     "scale_by_adagrad",
     "scale_by_adam",
+    "scale_by_full_matrix_adagrad",
     "scale_by_learning_rate",
+    "scale_by_newton",
     "scale_by_rms",
     "schedules",
     "sgd",
