@@ -7,22 +7,20 @@ file.csv --target y [--verify]``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
-
-_err = Console(stderr=True)
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json
 
 
 def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
+    """A usage error: the app prints it as one ``Error: ...`` line and exits with 2."""
+    raise UsageError(message) from None
 
 
 @app.command("advise")
@@ -51,7 +49,7 @@ def advise(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the folds and the fits of --verify."),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of folds of --verify."),
     epochs: int = typer.Option(300, "--epochs", min=1, help="Training epochs per fold of --verify."),
-    as_json: bool = typer.Option(False, "--json", help="Print the advice as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Rank losses (with parameters, optimizer, learning rates, schedule) and give the reasons.
 
@@ -106,6 +104,6 @@ def advise(
 
 def _show(advice: Any, as_json: bool) -> None:
     if as_json:
-        console.print_json(advice.to_json())
+        emit_json(json.loads(advice.to_json()))
         return
     console.print(Text(advice.to_text()), soft_wrap=True, end="")

@@ -16,23 +16,21 @@ from typing import Any, NoReturn
 
 import numpy as np
 import typer
-from rich.console import Console
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json
 from losslab.cli.losses import CommandLineError, parse_array, parse_value
 
 __all__ = ["build_model", "explanation_data", "parse_grad", "parse_options"]
 
-_err = Console(stderr=True)
 
 _MODELS = ("mlp", "linear", "logistic", "softmax")
 
 
 def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
+    """A usage error: the app prints it as one ``Error: ...`` line and exits with 2."""
+    raise UsageError(message) from None
 
 
 def build_model(spec: str, activation: str, output_activation: str | None, loss: str) -> ll.models.Model:
@@ -145,7 +143,7 @@ def _plain(x: Any) -> Any:
 
 def _print(ex: ll.explain.Explanation, markdown: bool, as_json: bool) -> None:
     if as_json:
-        console.print_json(json.dumps(explanation_data(ex)))
+        emit_json(explanation_data(ex))
         return
     if markdown:
         console.print(Text(ex.to_markdown()), soft_wrap=True)
@@ -191,7 +189,7 @@ def backprop(
         [], "--loss-param", help="A loss parameter NAME=VALUE (repeatable), e.g. delta=1.5."
     ),
     markdown: bool = typer.Option(False, "--markdown", help="Print markdown instead of text."),
-    as_json: bool = typer.Option(False, "--json", help="Print the steps and numbers as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Backprop through a model by hand: forward values, loss, deltas, every gradient, the update.
 
@@ -230,7 +228,7 @@ def explain_step(
     grad: str = typer.Option(..., "--grad", help="The gradient (numbers), or C*w: the gradient of C/2 w^2."),
     steps: int = typer.Option(1, "--steps", help="Number of steps."),
     markdown: bool = typer.Option(False, "--markdown", help="Print markdown instead of text."),
-    as_json: bool = typer.Option(False, "--json", help="Print the steps and numbers as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Work optimizer steps out by hand, with the optimizer's state: --lr 0.1 [--OPT-PARAM VALUE ...].
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -11,7 +10,7 @@ import typer
 from rich.table import Table
 
 import losslab as ll
-from losslab.cli._app import app, console
+from losslab.cli._app import JsonOption, app, console, emit_json
 from losslab.cli.optim import _split
 
 
@@ -91,7 +90,7 @@ def hessian(
     skip: bool = typer.Option(False, "--skip/--no-skip", help="Residual skips between equal-width layers."),
     probes: int = typer.Option(100, "--probes", min=1, help="Rademacher probes of the trace estimate."),
     seed: int = typer.Option(0, "--seed"),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Train a model, then print its loss Hessian's extreme eigenvalues (Lanczos) and trace (Hutchinson)."""
     try:
@@ -116,7 +115,7 @@ def hessian(
         **hessian_report(objective, history.params, top=top, n_probes=probes, seed=seed),
     }
     if as_json:
-        console.print_json(json.dumps(report))
+        emit_json(report)
         return
     table = Table(title=f"Hessian of {loss_name} for {net!r} on {info.name}, after {history.n_epochs} epochs")
     table.add_column("quantity")
