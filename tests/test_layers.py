@@ -86,3 +86,19 @@ def test_cli_help_loads_nothing_heavy():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC.parent), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]", f"heavy modules loaded by the command line: {out.stdout}"
+
+
+def test_cli_help_loads_no_registry():
+    """Building every command's help reads no registry: no NumPy, no losslab module outside ``cli``."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, typer.main, losslab.cli; typer.main.get_command(losslab.cli.app); "
+        "print(sorted(m for m in sys.modules if m == 'numpy' or "
+        "(m.startswith('losslab.') and not m.startswith('losslab.cli'))))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC.parent), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]", f"loaded to build the help: {out.stdout}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIGURE_FORMATS",
+    "complete_from",
     "is_number",
     "output_path",
     "parse_array",
@@ -27,6 +28,23 @@ __all__ = [
     "parse_scoped_params",
     "parse_value",
 ]
+
+
+def complete_from(names: Callable[[], Iterable[str]]) -> Callable[[str], list[str]]:
+    """Shell completion of the names ``names()`` returns (called only when completing).
+
+    Help text names an example instead of listing a registry, so ``losslab --help`` loads no
+    registry; the shell completes the full list and a wrong name's error lists it.
+
+    >>> complete_from(lambda: ["adam", "adagrad", "sgd"])("ada")
+    ['adagrad', 'adam']
+    """
+
+    def complete(incomplete: str) -> list[str]:
+        return sorted(n for n in names() if n.startswith(incomplete))
+
+    return complete
+
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}

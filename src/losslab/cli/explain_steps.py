@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
 import typer
 from rich.text import Text
 
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json
+from losslab.cli._parse import complete_from
 from losslab.cli.losses import CommandLineError, parse_array, parse_value
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["build_model", "explanation_data", "parse_grad", "parse_options"]
 
@@ -102,6 +105,8 @@ def parse_grad(text: str) -> np.ndarray | Any:
             c = float(match.group(1))
         except ValueError:
             raise CommandLineError(f"--grad: cannot read {text!r}") from None
+        import numpy as np
+
         return lambda w: c * np.asarray(w)
     return parse_array([text], "grad")
 
@@ -136,6 +141,8 @@ def _plain(x: Any) -> Any:
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_plain(v) for v in x]
+    import numpy as np
+
     if isinstance(x, (np.ndarray, np.generic)):
         return np.asarray(x).tolist()
     return x
@@ -167,6 +174,8 @@ def _read_params(path: Path) -> dict[str, Any]:
         raise CommandLineError(f"--params-json: cannot read {str(path)!r} as JSON ({err})") from None
     if not isinstance(data, dict):
         raise CommandLineError('--params-json: expected an object {"W1": [[...]], "b1": [...], ...}')
+    import numpy as np
+
     return {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}
 
 
@@ -223,7 +232,11 @@ def backprop(
 )
 def explain_step(
     ctx: typer.Context,
-    optimizer: str = typer.Argument(..., help="A registered optimizer: " + ", ".join(ll.optim.names())),
+    optimizer: str = typer.Argument(
+        ...,
+        help="A registered optimizer, e.g. gd or adam (ll.optim.names()).",
+        autocompletion=complete_from(lambda: ll.optim.names()),
+    ),
     params: str = typer.Option(..., "--params", help="Starting parameters: 4 or 1.5,-0.5."),
     grad: str = typer.Option(..., "--grad", help="The gradient (numbers), or C*w: the gradient of C/2 w^2."),
     steps: int = typer.Option(1, "--steps", help="Number of steps."),

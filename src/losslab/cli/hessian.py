@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
 import losslab as ll
 from losslab.cli._app import JsonOption, app, console, emit_json
+from losslab.cli._parse import complete_from
 from losslab.cli.optim import _split
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _model_spec(spec: str, X: np.ndarray, y: np.ndarray, task: str, activation: str, skip: bool) -> Any:
@@ -69,13 +72,20 @@ def hessian_report(
         "trace_probes": n_probes,
     }
     if n <= 512:
+        import numpy as np
+
         report["trace_exact"] = float(np.trace(ll.landscape.hessian_matrix(objective, params)))
     return report
 
 
 @app.command("hessian")
 def hessian(
-    data: str = typer.Option("linear", "--data", help="Dataset: " + ", ".join(ll.data.names())),
+    data: str = typer.Option(
+        "linear",
+        "--data",
+        help="A dataset, e.g. linear or moons (ll.data.names()).",
+        autocompletion=complete_from(lambda: ll.data.names()),
+    ),
     model: str = typer.Option(
         "linear",
         "--model",
@@ -84,7 +94,12 @@ def hessian(
     loss: str | None = typer.Option(None, "--loss", help="Loss name (default: the task's usual loss)."),
     top: int = typer.Option(5, "--top", min=1, help="How many eigenvalues at each end of the spectrum."),
     epochs: int = typer.Option(200, "--epochs", min=0, help="Training epochs before measuring (0: at init)."),
-    optimizer: str = typer.Option("adam", "--optimizer", help="Optimizer: " + ", ".join(ll.optim.names())),
+    optimizer: str = typer.Option(
+        "adam",
+        "--optimizer",
+        help="An optimizer, e.g. adam or sgd (ll.optim.names()).",
+        autocompletion=complete_from(lambda: ll.optim.names()),
+    ),
     lr: float = typer.Option(0.05, "--lr", help="Learning rate of the training."),
     activation: str = typer.Option("tanh", "--activation", help="Hidden activation of the MLP."),
     skip: bool = typer.Option(False, "--skip/--no-skip", help="Residual skips between equal-width layers."),

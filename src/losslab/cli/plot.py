@@ -14,6 +14,7 @@ import typer
 
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json
+from losslab.cli._parse import complete_from
 from losslab.cli.losses import parse_value
 
 __all__ = ["parse_params", "plot_app"]
@@ -133,7 +134,11 @@ def _schedule_names() -> list[str]:
 
 @plot_app.command("schedule")
 def plot_schedule(
-    schedules: str = typer.Argument(..., help="Comma-separated schedules: " + ", ".join(_schedule_names())),
+    schedules: str = typer.Argument(
+        ...,
+        help="Comma-separated schedules, e.g. constant,cosine_decay (ll.optim.schedules).",
+        autocompletion=complete_from(_schedule_names),
+    ),
     lr: float = typer.Option(0.1, "--lr", help="Base learning rate."),
     param: list[str] = typer.Option(  # noqa: B008
         [], "--param", help="key=value for every schedule, or NAME.key=value (e.g. warmup_steps=10)."
@@ -182,7 +187,11 @@ def _function(name: str, params: list[str]) -> Any:
 
 @plot_app.command("contour")
 def plot_contour(
-    function: str = typer.Argument(..., help="Test function: " + ", ".join(ll.landscape.functions.names())),
+    function: str = typer.Argument(
+        ...,
+        help="A test function, e.g. rosenbrock (ll.landscape.functions.names()).",
+        autocompletion=complete_from(lambda: ll.landscape.functions.names()),
+    ),
     param: list[str] = typer.Option([], "--param", help="Function parameter key=value (e.g. b=100)."),  # noqa: B008
     levels: int = typer.Option(30, "--levels", min=1, help="Number of contour levels."),
     surface: bool = typer.Option(False, "--surface", help="A 3-D surface beside the contours."),
