@@ -262,6 +262,8 @@ def test_step_marks_only_the_innermost():
         (("train", "--loss-param", "delta"), "expected KEY=VALUE"),
         (("train", "--optimizer-param", "foo=1"), "has no hyperparameter 'foo'"),
         (("train", "--lr", "nan"), "positive finite"),
+        (("race", "rosenbrock", "--dpi", "nan", "--out", "f.png"), "race: dpi must be finite"),
+        (("race", "rosenbrock", "--dpi", "0", "--out", "f.png"), "race: dpi"),
     ],
     ids=lambda a: " ".join(a) if isinstance(a, tuple) else None,
 )
@@ -272,6 +274,18 @@ def test_bad_command_lines_are_usage_errors(args, message, tmp_path, monkeypatch
     assert message in one_error_line(result.stderr)
     assert result.stdout == ""  # the check comes before any work: no table printed
     assert not list(tmp_path.iterdir())
+
+
+def test_race_figure_is_drawn_by_viz_at_the_given_dpi(tmp_path):
+    def width(dpi: str) -> int:
+        out = tmp_path / f"race-{dpi}.png"
+        result = run("race", "quadratic_bowl", "--steps", "3", "--out", str(out), "--dpi", dpi)
+        assert result.exit_code == 0, result.output
+        return int.from_bytes(out.read_bytes()[16:20], "big")  # the PNG header's width
+
+    assert width("100") == pytest.approx(2 * width("50"), rel=0.02)
+    source = (SRC / "losslab" / "cli" / "optim.py").read_text(encoding="utf-8")
+    assert "pyplot" not in source and "ll.viz.paths(" in source
 
 
 def test_race_out_directory_and_missing_suffix(tmp_path):

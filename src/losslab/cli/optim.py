@@ -71,6 +71,7 @@ def race(
     out: Path | None = typer.Option(  # noqa: B008
         None, "--out", help="Write a contour figure of the paths (.png/.svg/.pdf)."
     ),
+    dpi: float | None = typer.Option(None, "--dpi", help="Resolution of raster --out (dots per inch)."),
     as_json: JsonOption = False,
 ) -> None:
     """Race optimizers on a test function from the same start; print a table, optionally draw the paths."""
@@ -82,6 +83,10 @@ def race(
     if not names:
         raise typer.BadParameter("name at least one optimizer", param_hint="--optimizers")
     target = None if out is None else output_path(out, default_name=f"race-{fn.name}")
+    if dpi is not None:
+        from losslab.viz.style import check_dpi
+
+        check_dpi("race", dpi)
     hyper = parse_scoped_params(optimizer_param, "--optimizer-param", names)
     built: dict[str, Any] = {}
     rates: dict[str, float | None] = {}
@@ -130,39 +135,15 @@ def race(
         console.print(table)
     if target is not None:
         with step(f"writing the figure {target}"):
-            _race_figure(fn, entries, {k: _label(k, r) for k, r in rates.items()}, target)
+            _race_figure(fn, entries, {k: _label(k, r) for k, r in rates.items()}, target, dpi)
         if not as_json:
             console.print(f"figure written to {target}")
 
 
-def _race_figure(fn: Any, entries: list[Any], labels: dict[str, str], out: Path) -> None:
-    """Contours of the function with each optimizer's path (Agg backend, no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    (x0, x1), (y0, y1) = fn.limits
-    gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
-    z = fn.value(np.stack([gx, gy], axis=-1))
-    fig, ax = plt.subplots(figsize=(7, 6))
-    log_levels = np.geomspace(max(float(z.min()), 1e-3), float(z.max()), 30)
-    levels = log_levels if fn.name == "rosenbrock" else 30
-    ax.contour(gx, gy, z, levels=levels, cmap="Greys")
-    for e in entries:
-        ax.plot(e.path[:, 0], e.path[:, 1], "-o", ms=2, lw=1.2, label=labels.get(e.name, e.name))
-    for m in fn.minima:
-        ax.plot(m[0], m[1], "r*", ms=12)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_xlabel("w1")
-    ax.set_ylabel("w2")
-    ax.set_title(f"Optimizer paths on {fn.name}")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
+def _race_figure(fn: Any, entries: list[Any], labels: dict[str, str], out: Path, dpi: float | None) -> None:
+    """Contours of the function with each optimizer's path, rates in the legend (ll.viz.paths)."""
+    fig = ll.viz.paths(fn, entries, labels=labels)
+    ll.viz.save(fig, out, dpi=ll.viz.style.SAVE_DPI if dpi is None else dpi)
 
 
 #: The dataset tasks a loss of each task can be trained on (regression losses score 0/1 labels too).
