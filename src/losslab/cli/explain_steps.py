@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.text import Text
 
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
-from losslab.cli._parse import parse_array, parse_params, parse_value
+from losslab.cli._parse import complete_from, parse_array, parse_params, parse_value
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["build_model", "explanation_data", "parse_grad", "parse_options"]
 
@@ -94,6 +96,8 @@ def parse_grad(text: str) -> np.ndarray | Any:
             c = float(match.group(1))
         except ValueError:
             raise UsageError(f"--grad: cannot read {text!r}") from None
+        import numpy as np
+
         return lambda w: c * np.asarray(w)
     return parse_array([text], "grad")
 
@@ -150,6 +154,8 @@ def _read_params(path: Path) -> dict[str, Any]:
         raise UsageError(f"--params-json: cannot read {str(path)!r} as JSON ({err})") from None
     if not isinstance(data, dict):
         raise UsageError('--params-json: expected an object {"W1": [[...]], "b1": [...], ...}')
+    import numpy as np
+
     return {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}
 
 
@@ -199,7 +205,11 @@ def backprop(
 )
 def explain_step(
     ctx: typer.Context,
-    optimizer: str = typer.Argument(..., help="A registered optimizer: " + ", ".join(ll.optim.names())),
+    optimizer: str = typer.Argument(
+        ...,
+        help="A registered optimizer, e.g. gd or adam (ll.optim.names()).",
+        autocompletion=complete_from(lambda: ll.optim.names()),
+    ),
     params: str = typer.Option(..., "--params", help="Starting parameters: 4 or 1.5,-0.5."),
     grad: str = typer.Option(..., "--grad", help="The gradient (numbers), or C*w: the gradient of C/2 w^2."),
     steps: int = typer.Option(1, "--steps", help="Number of steps."),

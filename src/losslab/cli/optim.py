@@ -14,7 +14,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -386,7 +385,7 @@ def train(
                 "resample": resample,
                 "curriculum": pacing,
                 "curriculum_fraction": list(admitted) if pacing is not None else None,
-                "n_train": int(np.shape(X_fit)[0]),
+                "n_train": len(X_fit),
                 "metrics": metrics,
                 "class_report": None if report is None else {k: v.tolist() for k, v in report.items()},
                 "params": history.params if net.n_params <= 8 else None,
@@ -409,7 +408,7 @@ def train(
     if pacing is not None and len(admitted):
         table.add_row("samples admitted (first, last epoch)", f"{admitted[0]:.0%}, {admitted[-1]:.0%}")
     if resample is not None:
-        table.add_row(f"training samples ({resample})", f"{np.shape(X_fit)[0]} (from {np.shape(X)[0]})")
+        table.add_row(f"training samples ({resample})", f"{len(X_fit)} (from {len(X)})")
     for name, value in metrics.items():
         table.add_row(name, "n/a" if math.isnan(value) else f"{value:.4f}")
     if net.n_params <= 8:

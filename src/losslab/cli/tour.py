@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
-
-_err = Console(stderr=True)
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, err_console
 
 experiment_app = typer.Typer(
     name="experiment",
@@ -31,8 +28,8 @@ _STYLE = {"holds": "green", "does not hold": "red"}
 
 
 def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
+    """A usage error: the app prints it as one ``Error: ...`` line and exits with 2."""
+    raise UsageError(message) from None
 
 
 def _check_out_dir(out: Path) -> None:
@@ -71,7 +68,7 @@ def tour(
     quick: bool = typer.Option(False, "--quick", help="Small sizes: the whole tour in seconds."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every experiment."),
     open_page: bool = typer.Option(False, "--open", help="Open the page in a browser when done."),
-    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Run the curriculum's experiments and write one self-contained page, OUT/index.html."""
     names = _names(only)
@@ -79,7 +76,7 @@ def tour(
     page = ll.report.write_tour(out, names, seed=seed, quick=quick, progress=not as_json)
     summary = json.loads((out / "results.json").read_text(encoding="utf-8"))
     if as_json:
-        typer.echo(json.dumps({"page": str(page), **_brief(summary)}, indent=2))
+        emit_json({"page": str(page), **_brief(summary)})
     else:
         table = Table(title=f"losslab tour ({'quick' if quick else 'full'}, seed {seed})")
         for column in ("experiment", "verdict", "time"):
@@ -104,14 +101,14 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 @experiment_app.command("list")
-def list_experiments(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+def list_experiments(as_json: JsonOption = False) -> None:
     """The registered experiments, in tour order, with the claim each one tests."""
     rows = []
     for name in ll.experiments.names():
         exp = ll.experiments.get(name)
         rows.append({"name": name, "title": exp.title, "source": exp.claim.citation})
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        emit_json(rows)
         return
     table = Table(title=f"losslab experiments ({len(rows)})")
     table.add_column("name", no_wrap=True)
@@ -128,7 +125,7 @@ def run_experiment(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed."),
     quick: bool = typer.Option(False, "--quick", help="Small sizes."),
     out: Path | None = typer.Option(None, "--out", help="Also write OUT/index.html for this experiment."),  # noqa: B008
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Run one experiment: its claim, verdict, the numbers that decided it, and its tables."""
     try:
@@ -137,14 +134,17 @@ def run_experiment(
         _fail(str(err))
     if out is not None:
         _check_out_dir(out)
-        ll.report.write_tour(out, [exp.name], seed=seed, quick=quick)
+        page = ll.report.write_tour(out, [exp.name], seed=seed, quick=quick)
         data = json.loads((out / "results.json").read_text(encoding="utf-8"))["experiments"][0]
         if data.get("error"):
-            _fail(f"{exp.name} failed:\n{data['error']}")
+            # The traceback is on the page; the terminal gets its last line only.
+            last = data["error"].strip().splitlines()[-1]
+            err_console.print(f"Error: experiment {exp.name} failed: {last} (traceback in {page})")
+            raise typer.Exit(1)
     else:
         data = exp.run(seed=seed, quick=quick).to_dict()
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        emit_json(data)
         return
     console.print(Text(data["title"], style="bold"))
     console.print(Text(f"“{data['claim']['quote']}” — seed {exp.claim.citation}", style="italic"))
