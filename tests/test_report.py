@@ -43,8 +43,13 @@ def test_page_has_every_part(page):
         section = text.split(f'id="exp-{name}"')[1].split("<section")[0]
         assert html.escape(exp.claim.quote) in section and exp.claim.citation in section
         assert "<strong>Setup.</strong>" in section and 'class="badge ' in section
-        for table in ll.experiments.run(name, quick=True).tables:
+        result = ll.experiments.run(name, quick=True)
+        for table in result.tables:
             assert html.escape(table.title) in section
+        assert "could not be drawn" not in section
+        assert section.count("<img ") == len(result.figures) > 0
+        for title in result.figures:
+            assert f"<figcaption>{html.escape(title)}</figcaption>" in section
     # the summary table shows one row per experiment, with its verdict badge
     summary = text.split('id="summary"')[1].split("</section>")[0]
     assert summary.count("<tr>") == 1 + len(FEW) and summary.count('class="badge ') >= len(FEW)
