@@ -210,3 +210,26 @@ def test_cli_experiment_list_and_run(tmp_path):
     assert "verdict: holds" in result.output and (tmp_path / "one" / "index.html").is_file()
     result = runner.invoke(app, ["experiment", "run", "nope"])
     assert result.exit_code == 2 and "Error: unknown experiment 'nope'" in result.output
+
+
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, monkeypatch):
+    missing = tmp_path / "no" / "report"
+    for args in (["tour", "--out", str(missing)], ["experiment", "run", "loss-zoo", "--out", str(missing)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"Error: --out: the directory {str(missing.parent)!r} does not exist"
+        ]
+    result = runner.invoke(app, ["tour", "--out", str(tmp_path / "r"), "--only", " , "])
+    assert result.exit_code == 2 and "--only needs at least one experiment name" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_experiment_run_reports_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setitem(_framework._REGISTRY._items, "broken-toy", _broken())
+    result = runner.invoke(app, ["experiment", "run", "broken-toy", "--out", str(tmp_path / "one")])
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "broken-toy failed" in line
+    assert "RuntimeError: the experiment broke on purpose" in line
+    assert (tmp_path / "one" / "index.html").is_file()  # the page shows the traceback
