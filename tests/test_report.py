@@ -164,6 +164,7 @@ def test_latex_to_html_renders_the_declarations():
     )
     assert latex_to_html(r"\frac{a+b}{2\beta} < x_{i}") == "(a+b)/(2β) &lt; x<sub>i</sub>"
     assert latex_to_html(r"y\log p") == "y log p"
+    assert latex_to_html(r"(\textstyle\sum_k a_{ik})") == "(Σ<sub>k</sub> a<sub>ik</sub>)"
 
 
 def test_markdown_escapes_and_marks_up():
