@@ -16,12 +16,24 @@ j-1]``), :math:`w_{13}, w_{23}` are ``W2``, :math:`a_1, a_2` the hidden outputs 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import losslab as ll
-from losslab.experiments._framework import Claim, Criterion, Experiment, Outcome, Table, VerdictRule, register
+from losslab.experiments._framework import (
+    Claim,
+    Criterion,
+    Experiment,
+    Outcome,
+    Result,
+    Table,
+    VerdictRule,
+    register,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 #: The numbers as seed 004 prints them (strings keep the printed precision).
 PRINTED = {
@@ -179,6 +191,23 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
     return Outcome(metrics, tables, {"explanation": ex.to_markdown()})
 
 
+def figures(result: Result) -> dict[str, Figure]:
+    import losslab.viz as viz
+
+    rows = result.tables[0].rows
+    error = [abs(float(printed) - float(correct)) for _, printed, correct, _ in rows]
+    return {
+        "printed against correct": viz.series(
+            {"|printed - correct|": error},
+            points=["|printed - correct|"],
+            log=True,
+            xlabel="quantity, in the order of the first table",
+            ylabel="abs. error of the printed number",
+            title="Where the worked example's printed numbers go wrong",
+        )
+    }
+
+
 EXPERIMENT = Experiment(
     name="backprop-by-hand",
     title="Backprop by hand through the 2-2-1 network: the printed numbers against the correct ones",
@@ -206,6 +235,7 @@ EXPERIMENT = Experiment(
             ),
         )
     ),
+    figures=figures,
     counterfactual={"printed": "errata"},
     order=600,
 )

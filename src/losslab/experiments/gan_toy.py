@@ -21,7 +21,7 @@ the generated mean and spread after ``train_steps`` steps.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,10 +31,14 @@ from losslab.experiments._framework import (
     Criterion,
     Experiment,
     Outcome,
+    Result,
     Table,
     VerdictRule,
     register,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 MU, SIGMA = 3.0, 0.5
 
@@ -128,6 +132,27 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
     return Outcome(metrics, [gradient_table, training], {"rows": rows})
 
 
+def figures(result: Result) -> dict[str, Figure]:
+    import losslab.viz as viz
+
+    rows = result.data["rows"]
+    sep = np.array([r["separation"] for r in rows], dtype=np.float64)
+    curves = {
+        "minimax (Jensen-Shannon)": (sep, np.abs([r["minimax"] for r in rows])),
+        "non-saturating": (sep, np.abs([r["non_saturating"] for r in rows])),
+        "Wasserstein": (sep, np.abs([r["w1_grad"] for r in rows])),
+    }
+    return {
+        "generator gradient against separation": viz.series(
+            curves,
+            log=True,
+            xlabel="separation of the generated and the real distribution",
+            ylabel="|d loss / d offset| against the optimal critic",
+            title="JS gradient vanishes, Wasserstein does not",
+        )
+    }
+
+
 EXPERIMENT = Experiment(
     name="gan-toy",
     title="WGAN-GP on the 1-D toy: gradients when the distributions do not overlap",
@@ -161,6 +186,7 @@ EXPERIMENT = Experiment(
             ),
         ),
     ),
+    figures=figures,
     counterfactual={"max_separation": 1.0},
     order=720,
 )

@@ -18,12 +18,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import losslab as ll
-from losslab.experiments._framework import Claim, Criterion, Experiment, Outcome, Table, VerdictRule, register
+from losslab.experiments._framework import (
+    Claim,
+    Criterion,
+    Experiment,
+    Outcome,
+    Result,
+    Table,
+    VerdictRule,
+    register,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def _best_time(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
@@ -105,6 +117,24 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
     return Outcome(metrics, [curve, cost], {"steps": steps, "errors": errors})
 
 
+def figures(result: Result) -> dict[str, Figure]:
+    import losslab.viz as viz
+
+    d = result.data
+    log_h = np.log10(np.asarray(d["steps"], dtype=np.float64))
+    curves = {f"{kind} difference": list(errors) for kind, errors in d["errors"].items()}
+    return {
+        "error of the numerical gradient": viz.series(
+            curves,
+            x=log_h,
+            log=True,
+            xlabel="log10 of the step h",
+            ylabel="relative error against the analytic gradient",
+            title="Truncation error against rounding error",
+        )
+    }
+
+
 EXPERIMENT = Experiment(
     name="gradient-check",
     title="Numerical against analytic gradients: the gradient check",
@@ -145,6 +175,7 @@ EXPERIMENT = Experiment(
             ),
         )
     ),
+    figures=figures,
     counterfactual={"at_kink": True},
     order=610,
 )

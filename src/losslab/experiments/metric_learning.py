@@ -17,7 +17,7 @@ untrained embedding, where most do.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,12 +28,16 @@ from losslab.experiments._framework import (
     Experiment,
     Outcome,
     Qualifier,
+    Result,
     Table,
     VerdictRule,
     mean_std,
     register,
     seed_list,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 N_CLASSES, NUISANCE = 4, 6
 
@@ -114,6 +118,22 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
     return Outcome(metrics, [table], {"runs": runs})
 
 
+def figures(result: Result) -> dict[str, Figure]:
+    import losslab.viz as viz
+
+    run = result.data["runs"][0]
+    strategies = [s for s in ("random", "semi_hard", "batch_hard") if f"knn_{s}" in run]
+    knn = {"untrained": run["knn_start"], **{s.replace("_", " "): run[f"knn_{s}"] for s in strategies}}
+    active = {s.replace("_", " "): run[f"active_{s}"] for s in strategies}
+    return {
+        "mining strategies": viz.bars(
+            {"kNN accuracy": knn, "share of active random triplets": active},
+            ylabel="value after training (first seed)",
+            title="Triplet mining strategies",
+        )
+    }
+
+
 EXPERIMENT = Experiment(
     name="metric-learning",
     title="Triplet loss: do the mining strategies matter?",
@@ -162,6 +182,7 @@ EXPERIMENT = Experiment(
             ),
         ),
     ),
+    figures=figures,
     counterfactual={"steps": 0},
     order=710,
 )

@@ -16,7 +16,7 @@ in :math:`P` dimensions, so it can only compete when :math:`P` is tiny.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,12 +26,16 @@ from losslab.experiments._framework import (
     Criterion,
     Experiment,
     Outcome,
+    Result,
     Table,
     VerdictRule,
     mean_std,
     register,
     seed_list,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
 
 def _one(params: dict[str, Any], seed: int) -> dict[str, float]:
@@ -127,6 +131,26 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
     return Outcome(metrics, [table], {"runs": runs})
 
 
+def figures(result: Result) -> dict[str, Figure]:
+    import losslab.viz as viz
+
+    runs = result.data["runs"]
+    methods = {"random search": "random", "numerical gradient": "numerical", "analytic gradient": "gradient"}
+    mean = {label: float(np.mean([r[key] for r in runs])) for label, key in methods.items()}
+    spread = {
+        label: float(np.std([r[key] for r in runs]) / np.sqrt(len(runs))) if len(runs) > 1 else 0.0
+        for label, key in methods.items()
+    }
+    return {
+        "accuracy at one budget": viz.bars(
+            {"held-out accuracy": mean},
+            errors={"held-out accuracy": spread},
+            ylabel="accuracy (mean ± s.e. over seeds)",
+            title="One budget, three methods",
+        )
+    }
+
+
 EXPERIMENT = Experiment(
     name="random-search",
     title="Random search against following the gradient",
@@ -163,6 +187,7 @@ EXPERIMENT = Experiment(
             ),
         )
     ),
+    figures=figures,
     counterfactual={"n_features": 1, "n_classes": 2},
     order=620,
 )
