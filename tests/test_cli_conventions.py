@@ -296,6 +296,7 @@ VALID = {
     "explain": ["mse", "--y-pred", "1", "--y-true", "2"],
     "race": ["quadratic_bowl", "--steps", "3"],
     "train": ["--epochs", "1", "--no-progress"],
+    "landscape": ["quadratic_bowl", "--steps", "3"],
 }
 #: Options that take any text by design (a title, a free label): exempt from the bad-text check.
 FREE_TEXT: set[tuple[str, str]] = set()
