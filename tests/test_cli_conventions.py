@@ -151,6 +151,15 @@ def test_list_keeps_brackets_of_user_strings():
     assert "f[1:] - f[:-1]" in result.stdout
 
 
+def test_json_and_markup_in_a_subprocess():
+    proc = shell("list", "--task", "composite", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert rows["spatial_consistency"]["torch"] == "((f[i] - f[j]) ** 2).flatten(1).sum(1)"
+    table = shell("list", "--task", "composite")
+    assert "((f[i] - f[j]) ** 2)" in table.stdout
+
+
 def test_show_keeps_brackets():
     result = run("show", "wgan_critic")
     assert result.exit_code == 0
@@ -253,6 +262,14 @@ def test_step_marks_only_the_innermost():
         (("train", "--loss-param", "delta"), "expected KEY=VALUE"),
         (("train", "--optimizer-param", "foo=1"), "has no hyperparameter 'foo'"),
         (("train", "--lr", "nan"), "positive finite"),
+        (
+            ("race", "rosenbrock", "--dpi", "nan", "--out", "f.png"),
+            "--dpi: must be a positive finite number, got nan",
+        ),
+        (
+            ("race", "rosenbrock", "--dpi", "0", "--out", "f.png"),
+            "--dpi: must be a positive finite number, got 0.0",
+        ),
     ],
     ids=lambda a: " ".join(a) if isinstance(a, tuple) else None,
 )
@@ -263,6 +280,18 @@ def test_bad_command_lines_are_usage_errors(args, message, tmp_path, monkeypatch
     assert message in one_error_line(result.stderr)
     assert result.stdout == ""  # the check comes before any work: no table printed
     assert not list(tmp_path.iterdir())
+
+
+def test_race_figure_is_drawn_by_viz_at_the_given_dpi(tmp_path):
+    def width(dpi: str) -> int:
+        out = tmp_path / f"race-{dpi}.png"
+        result = run("race", "quadratic_bowl", "--steps", "3", "--out", str(out), "--dpi", dpi)
+        assert result.exit_code == 0, result.output
+        return int.from_bytes(out.read_bytes()[16:20], "big")  # the PNG header's width
+
+    assert width("100") == pytest.approx(2 * width("50"), rel=0.02)
+    source = (SRC / "losslab" / "cli" / "optim.py").read_text(encoding="utf-8")
+    assert "pyplot" not in source and "ll.viz.paths(" in source
 
 
 def test_race_out_directory_and_missing_suffix(tmp_path):
@@ -296,11 +325,20 @@ VALID = {
     "explain": ["mse", "--y-pred", "1", "--y-true", "2"],
     "race": ["quadratic_bowl", "--steps", "3"],
     "train": ["--epochs", "1", "--no-progress"],
+    "hessian": ["--epochs", "1", "--top", "1", "--probes", "2"],
+    "experiment run": ["ce-vs-mse", "--quick"],
+    "backprop": ["--model", "mlp:2,2,1", "--x", "1,0", "--y", "1"],
+    "explain-step": ["gd", "--params", "4", "--grad", "2*w", "--lr", "0.3"],
+    "plot losses": ["mse,huber", "--out", "f.png"],
+    "plot focal": ["--out", "f.png"],
+    "plot schedule": ["constant", "--out", "f.png"],
+    "plot contour": ["quadratic_bowl", "--out", "f.png"],
+    "landscape": ["quadratic_bowl", "--steps", "3"],
 }
 #: Options that take any text by design (a title, a free label): exempt from the bad-text check.
 FREE_TEXT: set[tuple[str, str]] = set()
 #: Options naming a directory to create: only a missing parent is bad.
-DIRECTORY_OPTIONS = {("tour", "--out"), ("experiment", "--out")}
+DIRECTORY_OPTIONS = {("tour", "--out"), ("experiment run", "--out")}
 BAD_DIRECTORY = ["/no/such/dir/report"]
 BAD_BY_TYPE = {
     float: ["abc", "nan", "inf"],
@@ -311,7 +349,18 @@ BAD_BY_TYPE = {
 
 
 def _commands() -> list[tuple[str, typing.Any]]:
-    return sorted(typer.main.get_command(app).commands.items())
+    """Every command, sub-commands of groups included (``plot losses``), by its full name."""
+    found: list[tuple[str, typing.Any]] = []
+
+    def walk(prefix: str, group: typing.Any) -> None:
+        for name, command in group.commands.items():
+            full = f"{prefix}{name}"
+            found.append((full, command))
+            if hasattr(command, "commands"):
+                walk(f"{full} ", command)
+
+    walk("", typer.main.get_command(app))
+    return sorted(found)
 
 
 def _base_type(annotation: typing.Any) -> typing.Any:
@@ -330,7 +379,9 @@ def _bad_cases() -> list[tuple[str, list[str]]]:
         for param in command.params:
             kind = _base_type(param.type_descriptor.annotation)
             if param.param_type_name == "argument":
-                cases.append((name, ["no-such-thing-xyz"]))
+                # The valid call with its (first) argument replaced by an unknown name.
+                rest = valid[1:] if valid and not valid[0].startswith("--") else valid
+                cases.append((name, ["no-such-thing-xyz", *rest]))
                 continue
             if getattr(param, "is_flag", False) or param.opts[0] in ("--help",):
                 continue
@@ -349,7 +400,7 @@ def _bad_cases() -> list[tuple[str, list[str]]]:
 )
 def test_every_command_refuses_bad_input_without_a_traceback(command, args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run(command, *args)
+    result = run(*command.split(), *args)
     assert result.exit_code in (1, 2), result.output
     one_error_line(result.stderr)
     assert not list(tmp_path.iterdir())
@@ -357,9 +408,85 @@ def test_every_command_refuses_bad_input_without_a_traceback(command, args, tmp_
 
 def test_every_command_has_a_help_page():
     for name, _ in _commands():
-        result = run(name, "--help")
+        result = run(*name.split(), "--help")
         assert result.exit_code == 0, name
         assert f"losslab {name}" in result.stdout
+
+
+def _leaf_commands() -> list[tuple[str, typing.Any]]:
+    return [(name, command) for name, command in _commands() if not hasattr(command, "commands")]
+
+
+def test_every_command_has_json():
+    missing = [
+        name
+        for name, command in _leaf_commands()
+        if not any("--json" in getattr(param, "opts", []) for param in command.params)
+    ]
+    assert missing == []
+
+
+#: The JSON key each command's result must carry (beyond parsing).
+JSON_KEYS = {
+    "hessian": "largest",
+    "experiment run": "verdict",
+    "backprop": "grads",
+    "explain-step": "trajectory",
+    "plot losses": "figure",
+    "plot focal": "figure",
+    "plot schedule": "figure",
+    "plot contour": "figure",
+    "advise": "task",
+}
+
+
+@pytest.mark.parametrize("command", sorted(JSON_KEYS))
+def test_json_of_the_later_commands_parses(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(*command.split(), *VALID.get(command, []), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert JSON_KEYS[command] in data
+    if command.startswith("plot "):
+        assert data == {"figure": "f.png", "format": "png"}
+        assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def test_json_of_experiment_list_and_tour(tmp_path):
+    listed = json.loads(run("experiment", "list", "--json").stdout)
+    assert "ce-vs-mse" in [row["name"] for row in listed]
+    out = tmp_path / "report"
+    toured = run("tour", "--only", "ce-vs-mse", "--quick", "--out", str(out), "--json")
+    assert toured.exit_code == 0, toured.output
+    data = json.loads(toured.stdout)
+    assert [e["name"] for e in data["experiments"]] == ["ce-vs-mse"]
+    assert data["page"] == str(out / "index.html")
+
+
+def test_later_commands_report_usage_errors_through_the_app():
+    # The one style: a single "Error: ..." line on stderr, exit 2, nothing on stdout.
+    for args, message in [
+        (["plot", "losses", "nope", "--out", "f.png"], "nope"),
+        (["experiment", "run", "nope"], "nope"),
+        (["explain-step", "gd", "--params", "4", "--grad", "x", "--lr", "0.1"], "grad"),
+        (["advise", "--target", "y"], "--target needs --data FILE"),
+    ]:
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in one_error_line(result.stderr)
+        assert result.stdout == ""
+
+
+def test_failing_experiment_prints_one_line_not_its_traceback(tmp_path, monkeypatch):
+    def boom(self, seed=0, quick=False, **overrides):
+        raise ZeroDivisionError("boom in the experiment")
+
+    monkeypatch.setattr(ll.experiments._framework.Experiment, "run", boom)
+    result = run("experiment", "run", "ce-vs-mse", "--quick", "--out", str(tmp_path / "rep"))
+    assert result.exit_code == 1
+    line = one_error_line(result.stderr)
+    assert "ce-vs-mse failed" in line and "ZeroDivisionError: boom in the experiment" in line
+    assert str(tmp_path / "rep" / "index.html") in line
 
 
 # --------------------------------------------------------------------------- parameters

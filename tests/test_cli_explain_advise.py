@@ -87,7 +87,7 @@ def test_backprop_other_models_and_loss_params():
         (["--model", "mlp:2,x", "--x", "1", "--y", "1"], "sizes must be integers"),
         (["--model", "mlp:2,2,1", "--x", "1,0,3", "--y", "1"], r"X must have shape \(n_samples, 2\)"),
         (["--model", "mlp:2,1", "--x", "1,0", "--y", "1", "--params-json", "/no/such.json"], "no such file"),
-        (["--model", "linear:1", "--x", "1", "--y", "1", "--loss-param", "delta"], "NAME=VALUE"),
+        (["--model", "linear:1", "--x", "1", "--y", "1", "--loss-param", "delta"], "KEY=VALUE"),
         (
             ["--model", "linear:1", "--x", "1", "--y", "1", "--loss", "mse", "--loss-param", "delta=1"],
             "unknown parameter",

@@ -118,6 +118,12 @@ def test_resample_errors_are_named():
         ll.data.resample(np.zeros((4, 1)), [0, 0, 1, 1], method="adasyn")
     with pytest.raises(ValueError, match="at least two classes"):
         ll.data.resample(np.zeros((4, 1)), [0, 0, 0, 0])
+    with pytest.raises(
+        ValueError, match=r"y must be class labels \(integers\), got the non-integer value 0.5"
+    ):
+        ll.data.resample(np.zeros((4, 1)), [0.0, 0.5, 1.0, 1.0])
+    with pytest.raises(ValueError, match="non-integer value nan"):
+        ll.data.train_test_split(np.zeros((4, 1)), [0.0, np.nan, 1.0, 1.0], stratify=True)
     with pytest.raises(ValueError, match="SMOTE needs at least two samples of class 1"):
         ll.data.resample(np.arange(4.0)[:, None], [0, 0, 0, 1], method="smote")
 

@@ -17,7 +17,7 @@ def test_docs_site_builds_without_warnings(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-j", "1", "-q", "-b", "html",
          "-d", str(tmp_path / "doctrees"), str(DOCS), str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True, text=True, env=env, timeout=540,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-4000:]
     # every Markdown page under docs/ joins the site (the glob toctree)
@@ -33,3 +33,23 @@ def test_docs_site_builds_without_warnings(tmp_path):
     losses = (out / "api" / "losses.html").read_text(encoding="utf-8")
     assert 'id="losslab.losses.get"' in losses and 'id="losslab.losses.Loss.bind"' in losses
     assert "math notranslate" in optim  # the docstrings' math renders
+    for page, name in [
+        ("viz", "loss_curves"),
+        ("experiments", "run"),
+        ("advise", "recommend"),
+        ("report", "write_tour"),
+        ("landscape", "hessian_eigs"),
+    ]:
+        html = (out / "api" / f"{page}.html").read_text(encoding="utf-8")
+        assert f'id="losslab.{page}.{name}"' in html, page
+    for page, text in [("landscape", "rosenbrock"), ("curvature", "Hessian-vector products")]:
+        assert text in (out / f"{page}.html").read_text(encoding="utf-8"), page
+
+
+def test_every_subpackage_has_an_api_page():
+    import losslab
+
+    for name in losslab._SUBPACKAGES:
+        page = DOCS / "api" / f"{name}.md"
+        assert page.is_file(), f"docs/api/{name}.md is missing"
+        assert f"automodule:: losslab.{name}" in page.read_text(encoding="utf-8"), name

@@ -48,6 +48,18 @@ def test_quick_run_verdict_follows_from_metrics(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_figures_are_drawn_with_data(name):
+    from matplotlib.figure import Figure
+
+    figures = quick_run(name).figures
+    assert figures, f"{name} draws no figure"
+    for title, fig in figures.items():
+        assert isinstance(fig, Figure), title
+        drawn = [a for a in fig.axes if a.lines or a.patches or a.collections or a.images]
+        assert drawn, f"{name}: figure {title!r} has no data on its axes"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_counterfactual_changes_the_verdict(name):
     exp = ll.experiments.get(name)
     base = quick_run(name)

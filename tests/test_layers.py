@@ -71,3 +71,34 @@ def test_lazy_attributes_are_the_subpackages():
     assert ll.tree_ravel is importlib.import_module("losslab._core.tree").tree_ravel
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         _ = ll.nope
+
+
+def test_cli_help_loads_nothing_heavy():
+    """``losslab --help`` starts fast: the command modules import no plotting or framework code."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, losslab.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'matplotlib', 'scipy', 'torch', 'jax', 'selenium', 'numba'}))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC.parent), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]", f"heavy modules loaded by the command line: {out.stdout}"
+
+
+def test_cli_help_loads_no_registry():
+    """Building every command's help reads no registry: no NumPy, no losslab module outside ``cli``."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, typer.main, losslab.cli; typer.main.get_command(losslab.cli.app); "
+        "print(sorted(m for m in sys.modules if m == 'numpy' or "
+        "(m.startswith('losslab.') and not m.startswith('losslab.cli'))))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC.parent), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]", f"loaded to build the help: {out.stdout}"

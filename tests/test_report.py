@@ -43,8 +43,13 @@ def test_page_has_every_part(page):
         section = text.split(f'id="exp-{name}"')[1].split("<section")[0]
         assert html.escape(exp.claim.quote) in section and exp.claim.citation in section
         assert "<strong>Setup.</strong>" in section and 'class="badge ' in section
-        for table in ll.experiments.run(name, quick=True).tables:
+        result = ll.experiments.run(name, quick=True)
+        for table in result.tables:
             assert html.escape(table.title) in section
+        assert "could not be drawn" not in section
+        assert section.count("<img ") == len(result.figures) > 0
+        for title in result.figures:
+            assert f"<figcaption>{html.escape(title)}</figcaption>" in section
     # the summary table shows one row per experiment, with its verdict badge
     summary = text.split('id="summary"')[1].split("</section>")[0]
     assert summary.count("<tr>") == 1 + len(FEW) and summary.count('class="badge ') >= len(FEW)
@@ -159,6 +164,7 @@ def test_latex_to_html_renders_the_declarations():
     )
     assert latex_to_html(r"\frac{a+b}{2\beta} < x_{i}") == "(a+b)/(2β) &lt; x<sub>i</sub>"
     assert latex_to_html(r"y\log p") == "y log p"
+    assert latex_to_html(r"(\textstyle\sum_k a_{ik})") == "(Σ<sub>k</sub> a<sub>ik</sub>)"
 
 
 def test_markdown_escapes_and_marks_up():
@@ -205,3 +211,26 @@ def test_cli_experiment_list_and_run(tmp_path):
     assert "verdict: holds" in result.output and (tmp_path / "one" / "index.html").is_file()
     result = runner.invoke(app, ["experiment", "run", "nope"])
     assert result.exit_code == 2 and "Error: unknown experiment 'nope'" in result.output
+
+
+def test_cli_errors_are_one_line_and_write_nothing(tmp_path, monkeypatch):
+    missing = tmp_path / "no" / "report"
+    for args in (["tour", "--out", str(missing)], ["experiment", "run", "loss-zoo", "--out", str(missing)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip().splitlines() == [
+            f"Error: --out: the directory {str(missing.parent)!r} does not exist"
+        ]
+    result = runner.invoke(app, ["tour", "--out", str(tmp_path / "r"), "--only", " , "])
+    assert result.exit_code == 2 and "--only needs at least one experiment name" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_experiment_run_reports_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setitem(_framework._REGISTRY._items, "broken-toy", _broken())
+    result = runner.invoke(app, ["experiment", "run", "broken-toy", "--out", str(tmp_path / "one")])
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Error: ") and "broken-toy failed" in line
+    assert "RuntimeError: the experiment broke on purpose" in line
+    assert (tmp_path / "one" / "index.html").is_file()  # the page shows the traceback

@@ -108,3 +108,91 @@ def test_training_summary_adds_fit_lines_or_the_decision_boundary():
     assert len(V.training_summary(h3, m3, X3, y).axes) == 1  # 3-D data: the loss alone
     with pytest.raises(TypeError, match="history must be a History"):
         V.training_summary({"loss": [1.0]})
+
+
+# --------------------------------------------------------------------------- with ll.landscape's results
+
+
+def _trained_mlp():
+    rng = np.random.default_rng(0)
+    model = ll.models.MLP([2, 4, 1], activation="tanh")
+    X = rng.normal(size=(30, 2))
+    y = np.sin(X[:, 0]) + X[:, 1] ** 2
+    h = ll.train.fit(model, X, y, optimizer=ll.optim.adam(lr=0.05), epochs=30, seed=0, progress=False)
+    return model, model.objective(X, y, loss="mse"), h.params, X, y
+
+
+def test_slices_of_a_network_draw_the_landscape_values():
+    model, obj, params, X, y = _trained_mlp()
+    d1 = ll.landscape.random_direction(params, seed=1)
+    d2 = ll.landscape.random_direction(params, seed=2)
+    a, b = np.linspace(-1, 1, 9), np.linspace(-0.5, 0.5, 5)
+    values = ll.landscape.slice_1d(obj, params, d1, a)
+    ax = V.slice_1d(a, values).axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), values)
+    assert values[4] == pytest.approx(obj.value(params), rel=1e-12)  # alpha = 0: the parameters
+    s = ll.landscape.slice_metrics(obj, params, [d1], a, test=model.objective(X + 0.1, y, loss="mse"))
+    ax = V.slice_1d(s).axes[0]
+    assert _legend(ax) == ["train", "test"] and ax.lines[1].get_linestyle() == "--"
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), s.test_loss)
+    Z = ll.landscape.slice_2d(obj, params, d1, d2, a, b)
+    ax = V.slice_2d(a, b, Z).axes[0]
+    assert ax.collections and ax.get_xlim() == (-1.0, 1.0) and ax.get_ylim() == (-0.5, 0.5)
+    s2 = ll.landscape.slice_metrics(obj, params, [d1, d2], a, b)
+    assert V.slice_2d(s2).axes[0].collections
+    with pytest.raises(ValueError, match="the slice is 2-D"):
+        V.slice_1d(s2)
+    with pytest.raises(ValueError, match="the slice is 1-D"):
+        V.slice_2d(s)
+    with pytest.raises(TypeError, match="values is required"):
+        V.slice_1d(a)
+
+
+def test_spectrum_figures_of_a_network_hessian():
+    _, obj, params, _, _ = _trained_mlp()
+    sd = ll.landscape.spectral_density(obj, params, n_probes=2, lanczos_steps=10, grid=64)
+    line = V.spectral_density(sd).axes[0].lines[0]
+    np.testing.assert_array_equal(line.get_xdata(), sd.grid)
+    np.testing.assert_array_equal(line.get_ydata(), sd.density)
+    values, _ = ll.landscape.hessian_eigs(obj, params, k=4)
+    dense = np.linalg.eigvalsh(ll.landscape.hessian_matrix(obj, params))
+    np.testing.assert_allclose(values, dense[::-1][:4], rtol=1e-8, atol=1e-10)
+    ax = V.eigenvalues(values).axes[0]
+    assert [float(p.get_height()) for p in ax.patches] == sorted(values.tolist(), reverse=True)
+
+
+def test_critical_points_of_the_test_functions_and_of_the_search():
+    camel = ll.landscape.functions.get("six_hump_camel")
+    ax = V.critical_points(camel, resolution=30).axes[0]  # the function's own list
+    counts = {k: sum(cp.kind == k for cp in camel.critical_points) for k in ("minimum", "maximum", "saddle")}
+    assert (
+        _legend(ax)
+        == [f"{k} ({n})" for k, n in counts.items()]
+        == ["minimum (6)", "maximum (2)", "saddle (7)"]
+    )
+    saddle_line = next(ln for ln in ax.lines if ln.get_label() == "saddle (7)")
+    expected = np.stack([cp.point for cp in camel.critical_points if cp.kind == "saddle"])
+    np.testing.assert_allclose(saddle_line.get_xdata(), expected[:, 0])
+    himmelblau = ll.landscape.functions.get("himmelblau")
+    starts = np.array([[3.0, 2.0], [-0.3, -0.9], [-2.8, 3.1]])
+    found = ll.landscape.find_critical_points(himmelblau, starts)
+    classified = [ll.landscape.classify_critical_point(himmelblau, r.point) for r in found]
+    kinds = sorted(r.kind for r in classified)
+    ax = V.critical_points(himmelblau, classified, resolution=30).axes[0]
+    assert sorted(_legend(ax)) == sorted(f"{k} ({kinds.count(k)})" for k in set(kinds))
+    assert "maximum (1)" in _legend(ax)  # himmelblau's maximum near (-0.27, -0.92)
+
+
+def test_paths_and_convergence_of_a_landscape_race():
+    fn = ll.landscape.functions.get("quadratic_bowl")
+    runs = ll.landscape.race(fn, {"gd": ll.optim.sgd(lr=0.3), "adam": ll.optim.adam(lr=0.25)}, steps=30)
+    gd, adam = runs
+    assert gd.diverged and gd.diverged_step is not None and adam.lr == 0.25
+    ax = V.paths(fn, runs, resolution=30).axes[0]
+    assert _legend(ax)[:2] == [f"gd (lr=0.3) — diverged at step {gd.diverged_step}", "adam (lr=0.25)"]
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), adam.path[:, 1])  # gd's line, its cross, adam
+    ax = V.convergence(runs, quantity="grad_norm").axes[0]
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), np.maximum(adam.grad_norms, 0))
+    assert ax.get_title() == "Gradient norm per step" and ax.get_ylabel().endswith("(log scale)")
+    with pytest.raises(ValueError, match="quantity"):
+        V.convergence(runs, quantity="distance")

@@ -5,7 +5,7 @@ Each module registers its commands on the shared app; no logic lives only here.
 
 from __future__ import annotations
 
-from losslab.cli import advise, explain_steps, hessian, losses, optim, plot, tour  # noqa: F401  (registers the commands)
+from losslab.cli import advise, explain_steps, hessian, landscape, losses, optim, plot, tour  # noqa: F401  (registers the commands)
 from losslab.cli._app import app, console
 
 __all__ = ["app", "console", "main"]

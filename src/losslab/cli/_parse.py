@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from losslab.cli._app import UsageError
 
+if TYPE_CHECKING:
+    import numpy as np
+
 __all__ = [
     "FIGURE_FORMATS",
+    "complete_from",
     "is_number",
     "output_path",
     "parse_array",
@@ -26,6 +28,23 @@ __all__ = [
     "parse_scoped_params",
     "parse_value",
 ]
+
+
+def complete_from(names: Callable[[], Iterable[str]]) -> Callable[[str], list[str]]:
+    """Shell completion of the names ``names()`` returns (called only when completing).
+
+    Help text names an example instead of listing a registry, so ``losslab --help`` loads no
+    registry; the shell completes the full list and a wrong name's error lists it.
+
+    >>> complete_from(lambda: ["adam", "adagrad", "sgd"])("ada")
+    ['adagrad', 'adam']
+    """
+
+    def complete(incomplete: str) -> list[str]:
+        return sorted(n for n in names() if n.startswith(incomplete))
+
+    return complete
+
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
@@ -83,6 +102,8 @@ def parse_array(tokens: Sequence[str], name: str = "value") -> np.ndarray:
     >>> parse_array(["5"]).shape, parse_array(["0.9,0.2"]).tolist(), parse_array(["1,2;3,4"]).shape
     ((), [0.9, 0.2], (2, 2))
     """
+    import numpy as np  # (not at import time: `losslab --help` needs no NumPy)
+
     text = " ".join(tokens).strip()
     if not text:
         raise UsageError(f"{name} needs a value, e.g. --{name.replace('_', '-')} 0.9,0.2")

@@ -7,13 +7,15 @@ with the option's spelling on bad input:
 ``--regularizer elastic_net=1e-3,1e-2`` -> ``{"elastic_net": {"l1_strength": 0.001, "l2_strength": 0.01}}``
 ``--dropout 0.2`` / ``0.2,0.1``      -> ``0.2`` / ``[0.2, 0.1]``
 ``--class-weight balanced`` / ``0=1,1=9`` -> ``"balanced"`` / ``{0: 1.0, 1: 9.0}``
+``--curriculum self_paced`` / ``self_paced=0.5,1.5`` / ``self_paced_linear=0.5,1.5``
+                                    -> ``{"self_paced": {"threshold": 0.5, "growth": 1.5, "regime": "hard"}}``
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["read_class_weight", "read_dropout", "read_regularizer"]
+__all__ = ["read_class_weight", "read_curriculum", "read_dropout", "read_regularizer"]
 
 _NAMES = {
     "l1": "l1_regularizer",
@@ -78,3 +80,25 @@ def read_class_weight(text: str | None) -> str | dict[int, float] | None:
             )
         out[int(label)] = _number("--class-weight", value)
     return out
+
+
+_CURRICULA = {"self_paced": "hard", "self_paced_linear": "linear"}
+
+
+def read_curriculum(text: str | None) -> dict[str, dict[str, Any]] | None:
+    """``self_paced`` or ``self_paced_linear``, optionally ``=THRESHOLD,GROWTH`` (default 1.0,1.3)."""
+    if text is None or not text.strip():
+        return None
+    name, sep, value = text.strip().partition("=")
+    regime = _CURRICULA.get(name.strip().lower())
+    if regime is None:
+        raise ValueError(
+            f"--curriculum: expected self_paced or self_paced_linear[=THRESHOLD,GROWTH], got {text.strip()!r}"
+        )
+    spec: dict[str, Any] = {"regime": regime}
+    if sep:
+        numbers = [_number("--curriculum", v) for v in value.split(",")]
+        if len(numbers) != 2:
+            raise ValueError(f"--curriculum: {name} takes THRESHOLD,GROWTH, got {value!r}")
+        spec.update(threshold=numbers[0], growth=numbers[1])
+    return {"self_paced": spec}

@@ -8,21 +8,13 @@ file.csv --target y [--verify]``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
-
-_err = Console(stderr=True)
-
-
-def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
 
 
 @app.command("advise")
@@ -51,42 +43,45 @@ def advise(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the folds and the fits of --verify."),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of folds of --verify."),
     epochs: int = typer.Option(300, "--epochs", min=1, help="Training epochs per fold of --verify."),
-    as_json: bool = typer.Option(False, "--json", help="Print the advice as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Rank losses (with parameters, optimizer, learning rates, schedule) and give the reasons.
 
     Describe the task (--task binary --imbalance 0.05) or measure it (--data train.csv --target y);
     each reason cites the curriculum's rule (002 §8.1, 001 §8.5, 000) or the measured statistic.
     """
-    try:
-        if data is None:
-            if target is not None or verify:
-                raise ValueError(("--target" if target is not None else "--verify") + " needs --data FILE")
-            advice = ll.advise.recommend(
-                task or "regression",
-                outliers=outliers,
-                heavy_tails=heavy_tails,
-                counts=counts,
-                imbalance=imbalance,
-                asymmetric_cost=asymmetric_cost,
-                label_noise=label_noise,
-                n_classes=n_classes,
-            )
-        else:
-            if target is None:
-                raise ValueError("--data needs --target COLUMN")
-            described = {
-                "--outliers": outliers,
-                "--heavy-tails": heavy_tails,
-                "--counts": counts,
-                "--imbalance": imbalance is not None,
-                "--label-noise": label_noise != 0.0,
-                "--n-classes": n_classes is not None,
-            }
-            given = [name for name, on in described.items() if on]
-            if given:
-                raise ValueError(f"{', '.join(given)} is measured from --data; drop it (or drop --data)")
+    if data is None:
+        if target is not None or verify:
+            raise UsageError(("--target" if target is not None else "--verify") + " needs --data FILE")
+        advice = ll.advise.recommend(
+            task or "regression",
+            outliers=outliers,
+            heavy_tails=heavy_tails,
+            counts=counts,
+            imbalance=imbalance,
+            asymmetric_cost=asymmetric_cost,
+            label_noise=label_noise,
+            n_classes=n_classes,
+        )
+    else:
+        if target is None:
+            raise UsageError("--data needs --target COLUMN")
+        described = {
+            "--outliers": outliers,
+            "--heavy-tails": heavy_tails,
+            "--counts": counts,
+            "--imbalance": imbalance is not None,
+            "--label-noise": label_noise != 0.0,
+            "--n-classes": n_classes is not None,
+        }
+        given = [name for name, on in described.items() if on]
+        if given:
+            raise UsageError(f"{', '.join(given)} is measured from --data; drop it (or drop --data)")
+        try:
             X, y = ll.data.load_csv(data, target)
+        except FileNotFoundError as err:  # a bad --data path is a usage error, not a crash
+            raise UsageError(str(err)) from None
+        with step("measuring the data" + (" and verifying the ranking" if verify else "")):
             advice = ll.advise.from_data(
                 X,
                 y,
@@ -97,15 +92,11 @@ def advise(
                 folds=folds,
                 epochs=epochs,
             )
-    except FileNotFoundError as err:
-        _fail(str(err))
-    except (ValueError, TypeError) as err:
-        _fail(str(err))
     _show(advice, as_json)
 
 
 def _show(advice: Any, as_json: bool) -> None:
     if as_json:
-        console.print_json(advice.to_json())
+        emit_json(advice.to_dict())
         return
     console.print(Text(advice.to_text()), soft_wrap=True, end="")

@@ -12,27 +12,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
-from rich.console import Console
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
-from losslab.cli.losses import CommandLineError, parse_array, parse_value
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
+from losslab.cli._parse import complete_from, parse_array, parse_params, parse_value
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["build_model", "explanation_data", "parse_grad", "parse_options"]
 
-_err = Console(stderr=True)
-
 _MODELS = ("mlp", "linear", "logistic", "softmax")
-
-
-def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def build_model(spec: str, activation: str, output_activation: str | None, loss: str) -> ll.models.Model:
@@ -44,13 +38,11 @@ def build_model(spec: str, activation: str, output_activation: str | None, loss:
     kind, _, sizes_text = spec.partition(":")
     kind = kind.strip().lower()
     if kind not in _MODELS or not sizes_text:
-        raise CommandLineError(
-            f"--model must be one of {', '.join(m + ':SIZES' for m in _MODELS)}, got {spec!r}"
-        )
+        raise UsageError(f"--model must be one of {', '.join(m + ':SIZES' for m in _MODELS)}, got {spec!r}")
     try:
         sizes = [int(s) for s in sizes_text.split(",")]
     except ValueError:
-        raise CommandLineError(f"--model: sizes must be integers, got {sizes_text!r}") from None
+        raise UsageError(f"--model: sizes must be integers, got {sizes_text!r}") from None
     if kind == "mlp":
         if output_activation is None:
             task = ll.losses.get(loss).info.task
@@ -59,10 +51,10 @@ def build_model(spec: str, activation: str, output_activation: str | None, loss:
                 output_activation = None
         return ll.models.MLP(sizes, activation=activation, output_activation=output_activation)
     if output_activation is not None:
-        raise CommandLineError(f"--output-activation applies to mlp models; {kind} has its own")
+        raise UsageError(f"--output-activation applies to mlp models; {kind} has its own")
     expected = 2 if kind == "softmax" else 1
     if len(sizes) != expected:
-        raise CommandLineError(f"--model {kind} takes {expected} size(s), got {sizes_text!r}")
+        raise UsageError(f"--model {kind} takes {expected} size(s), got {sizes_text!r}")
     if kind == "linear":
         return ll.models.Linear(sizes[0])
     if kind == "logistic":
@@ -77,7 +69,7 @@ def parse_options(tokens: list[str]) -> dict[str, Any]:
     while i < len(tokens):
         token = tokens[i]
         if not token.startswith("--") or len(token) == 2:
-            raise CommandLineError(f"unexpected argument {token!r}; options look like --lr 0.1")
+            raise UsageError(f"unexpected argument {token!r}; options look like --lr 0.1")
         key, eq, value = token[2:].partition("=")
         key = key.replace("-", "_")
         if eq:
@@ -103,13 +95,16 @@ def parse_grad(text: str) -> np.ndarray | Any:
         try:
             c = float(match.group(1))
         except ValueError:
-            raise CommandLineError(f"--grad: cannot read {text!r}") from None
+            raise UsageError(f"--grad: cannot read {text!r}") from None
+        import numpy as np
+
         return lambda w: c * np.asarray(w)
     return parse_array([text], "grad")
 
 
 def explanation_data(ex: ll.explain.Explanation) -> dict[str, Any]:
-    """An explanation as JSON-ready data: header, steps (title, text, formula) and results."""
+    """An explanation as data: header, steps (title, text, formula) and results (NumPy values kept;
+    :func:`losslab.cli._app.jsonable` turns them into JSON types)."""
     out: dict[str, Any] = {
         "header": ex.header,
         "steps": [{"title": s.title, "text": s.text, "formula": s.latex} for s in ex.steps],
@@ -118,44 +113,34 @@ def explanation_data(ex: ll.explain.Explanation) -> dict[str, Any]:
         out.update(
             loss=ex.loss,
             value=float(ex.value),
-            grads=_plain(ex.grad),
-            new_params=_plain(ex.new_params),
-            deltas=_plain(ex.deltas),
+            grads=ex.grad,
+            new_params=ex.new_params,
+            deltas=ex.deltas,
         )
     elif isinstance(ex, ll.explain.OptimizerExplanation):
         out.update(
             optimizer=ex.optimizer,
-            hyperparams=_plain({k: v for k, v in ex.params.items() if not callable(v)}),
-            trajectory=_plain(ex.trajectory),
-            grads=_plain(ex.grads),
-            updates=_plain(ex.updates),
+            hyperparams={k: v for k, v in ex.params.items() if not callable(v)},
+            trajectory=ex.trajectory,
+            grads=ex.grads,
+            updates=ex.updates,
         )
     return out
 
 
-def _plain(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, (np.ndarray, np.generic)):
-        return np.asarray(x).tolist()
-    return x
-
-
 def _print(ex: ll.explain.Explanation, markdown: bool, as_json: bool) -> None:
     if as_json:
-        console.print_json(json.dumps(explanation_data(ex)))
+        emit_json(explanation_data(ex))
         return
     if markdown:
         console.print(Text(ex.to_markdown()), soft_wrap=True)
         return
     out = Text(ex.header + "\n", style="bold")
-    for k, step in enumerate(ex.steps, 1):
-        out.append(f"\n{k}. {step.title}\n", style="bold cyan")
-        if step.latex:
-            out.append(f"   formula: {step.latex}\n", style="dim")
-        for line in step.text.splitlines():
+    for k, worked in enumerate(ex.steps, 1):
+        out.append(f"\n{k}. {worked.title}\n", style="bold cyan")
+        if worked.latex:
+            out.append(f"   formula: {worked.latex}\n", style="dim")
+        for line in worked.text.splitlines():
             out.append(f"   {line}\n")
     console.print(out, soft_wrap=True, end="")
 
@@ -164,11 +149,13 @@ def _read_params(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise CommandLineError(f"--params-json: no such file: {str(path)!r}") from None
+        raise UsageError(f"--params-json: no such file: {str(path)!r}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CommandLineError(f"--params-json: cannot read {str(path)!r} as JSON ({err})") from None
+        raise UsageError(f"--params-json: cannot read {str(path)!r} as JSON ({err})") from None
     if not isinstance(data, dict):
-        raise CommandLineError('--params-json: expected an object {"W1": [[...]], "b1": [...], ...}')
+        raise UsageError('--params-json: expected an object {"W1": [[...]], "b1": [...], ...}')
+    import numpy as np
+
     return {k: np.asarray(v, dtype=np.float64) for k, v in data.items()}
 
 
@@ -191,7 +178,7 @@ def backprop(
         [], "--loss-param", help="A loss parameter NAME=VALUE (repeatable), e.g. delta=1.5."
     ),
     markdown: bool = typer.Option(False, "--markdown", help="Print markdown instead of text."),
-    as_json: bool = typer.Option(False, "--json", help="Print the steps and numbers as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Backprop through a model by hand: forward values, loss, deltas, every gradient, the update.
 
@@ -200,22 +187,15 @@ def backprop(
     Example (the 2-2-1 network of the curriculum, with its weights in a JSON file):
     losslab backprop --model mlp:2,2,1 --x 1,0 --y 1 --params-json net.json --lr 0.1
     """
-    try:
-        m = build_model(model, activation, output_activation, loss)
-        params = _read_params(params_json) if params_json is not None else m.init(seed)
-        X = parse_array([x], "x")
-        X = X.reshape(1, -1) if X.ndim <= 1 and m.n_in > 1 or X.ndim == 0 else X
-        Y = parse_array([y], "y")
-        Y = Y.reshape(1) if Y.ndim == 0 else Y
-        loss_params = {}
-        for item in loss_param:
-            key, eq, value = item.partition("=")
-            if not eq or not key:
-                raise CommandLineError(f"--loss-param expects NAME=VALUE, got {item!r}")
-            loss_params[key.strip().replace("-", "_")] = parse_value(value)
+    m = build_model(model, activation, output_activation, loss)
+    params = _read_params(params_json) if params_json is not None else m.init(seed)
+    X = parse_array([x], "x")
+    X = X.reshape(1, -1) if X.ndim <= 1 and m.n_in > 1 or X.ndim == 0 else X
+    Y = parse_array([y], "y")
+    Y = Y.reshape(1) if Y.ndim == 0 else Y
+    loss_params = parse_params(loss_param, "--loss-param")
+    with step("working out the backward pass"):
         ex = ll.explain.backprop(m, params, X, Y, loss=loss, lr=lr, **loss_params)
-    except (CommandLineError, ValueError, TypeError) as err:
-        _fail(str(err))
     _print(ex, markdown, as_json)
 
 
@@ -225,12 +205,16 @@ def backprop(
 )
 def explain_step(
     ctx: typer.Context,
-    optimizer: str = typer.Argument(..., help="A registered optimizer: " + ", ".join(ll.optim.names())),
+    optimizer: str = typer.Argument(
+        ...,
+        help="A registered optimizer, e.g. gd or adam (ll.optim.names()).",
+        autocompletion=complete_from(lambda: ll.optim.names()),
+    ),
     params: str = typer.Option(..., "--params", help="Starting parameters: 4 or 1.5,-0.5."),
     grad: str = typer.Option(..., "--grad", help="The gradient (numbers), or C*w: the gradient of C/2 w^2."),
     steps: int = typer.Option(1, "--steps", help="Number of steps."),
     markdown: bool = typer.Option(False, "--markdown", help="Print markdown instead of text."),
-    as_json: bool = typer.Option(False, "--json", help="Print the steps and numbers as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Work optimizer steps out by hand, with the optimizer's state: --lr 0.1 [--OPT-PARAM VALUE ...].
 
@@ -240,11 +224,8 @@ def explain_step(
 
     Example (the curriculum's W^2 descent): losslab explain-step gd --params 4 --grad 2*w --lr 0.3 --steps 4
     """
-    try:
-        hyperparams = parse_options(list(ctx.args))
-        ex = ll.explain.optimizer_step(
-            optimizer, parse_array([params], "params"), parse_grad(grad), steps, **hyperparams
-        )
-    except (CommandLineError, ValueError, TypeError) as err:
-        _fail(str(err))
+    hyperparams = parse_options(list(ctx.args))
+    start, gradient = parse_array([params], "params"), parse_grad(grad)
+    with step("working out the optimizer steps"):
+        ex = ll.explain.optimizer_step(optimizer, start, gradient, steps, **hyperparams)
     _print(ex, markdown, as_json)

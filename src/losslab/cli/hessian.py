@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
 import losslab as ll
-from losslab.cli._app import app, console
+from losslab.cli._app import JsonOption, app, console, emit_json
+from losslab.cli._parse import complete_from
 from losslab.cli.optim import _split
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _model_spec(spec: str, X: np.ndarray, y: np.ndarray, task: str, activation: str, skip: bool) -> Any:
@@ -70,13 +72,20 @@ def hessian_report(
         "trace_probes": n_probes,
     }
     if n <= 512:
+        import numpy as np
+
         report["trace_exact"] = float(np.trace(ll.landscape.hessian_matrix(objective, params)))
     return report
 
 
 @app.command("hessian")
 def hessian(
-    data: str = typer.Option("linear", "--data", help="Dataset: " + ", ".join(ll.data.names())),
+    data: str = typer.Option(
+        "linear",
+        "--data",
+        help="A dataset, e.g. linear or moons (ll.data.names()).",
+        autocompletion=complete_from(lambda: ll.data.names()),
+    ),
     model: str = typer.Option(
         "linear",
         "--model",
@@ -85,13 +94,18 @@ def hessian(
     loss: str | None = typer.Option(None, "--loss", help="Loss name (default: the task's usual loss)."),
     top: int = typer.Option(5, "--top", min=1, help="How many eigenvalues at each end of the spectrum."),
     epochs: int = typer.Option(200, "--epochs", min=0, help="Training epochs before measuring (0: at init)."),
-    optimizer: str = typer.Option("adam", "--optimizer", help="Optimizer: " + ", ".join(ll.optim.names())),
+    optimizer: str = typer.Option(
+        "adam",
+        "--optimizer",
+        help="An optimizer, e.g. adam or sgd (ll.optim.names()).",
+        autocompletion=complete_from(lambda: ll.optim.names()),
+    ),
     lr: float = typer.Option(0.05, "--lr", help="Learning rate of the training."),
     activation: str = typer.Option("tanh", "--activation", help="Hidden activation of the MLP."),
     skip: bool = typer.Option(False, "--skip/--no-skip", help="Residual skips between equal-width layers."),
     probes: int = typer.Option(100, "--probes", min=1, help="Rademacher probes of the trace estimate."),
     seed: int = typer.Option(0, "--seed"),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Train a model, then print its loss Hessian's extreme eigenvalues (Lanczos) and trace (Hutchinson)."""
     try:
@@ -116,7 +130,7 @@ def hessian(
         **hessian_report(objective, history.params, top=top, n_probes=probes, seed=seed),
     }
     if as_json:
-        console.print_json(json.dumps(report))
+        emit_json(report)
         return
     table = Table(title=f"Hessian of {loss_name} for {net!r} on {info.name}, after {history.n_epochs} epochs")
     table.add_column("quantity")

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json
+from losslab.cli._parse import complete_from
 from losslab.cli.losses import parse_value
 
 __all__ = ["parse_params", "plot_app"]
@@ -27,15 +26,14 @@ plot_app = typer.Typer(
 )
 app.add_typer(plot_app, name="plot")
 
-_err = Console(stderr=True)
 
 OUT_HELP = "Output file: .png, .svg or .pdf."
 DPI_HELP = "Resolution of raster output (dots per inch)."
 
 
 def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
+    """A usage error: the app prints it as one ``Error: ...`` line and exits with 2."""
+    raise UsageError(message) from None
 
 
 def _split(text: str) -> list[str]:
@@ -66,11 +64,14 @@ def parse_params(items: list[str], names: list[str], option: str) -> dict[str, d
     return out
 
 
-def _save(fig: Any, out: Path, dpi: float | None) -> None:
+def _save(fig: Any, out: Path, dpi: float | None, as_json: bool) -> None:
     try:
         ll.viz.save(fig, out, dpi=ll.viz.style.SAVE_DPI if dpi is None else dpi)
     except (TypeError, ValueError) as err:
         _fail(str(err))
+    if as_json:
+        emit_json({"figure": str(out), "format": out.suffix.lstrip(".").lower()})
+        return
     console.print(f"figure written to {out}")
 
 
@@ -90,6 +91,7 @@ def plot_losses(
     limits: str | None = typer.Option(None, "--limits", help="x-range LOW,HIGH."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),  # noqa: B008
     dpi: float | None = typer.Option(None, "--dpi", help=DPI_HELP),
+    as_json: JsonOption = False,
 ) -> None:
     """Loss values and derivatives, side by side (ll.viz.loss_curves)."""
     _check_out(out)
@@ -105,7 +107,7 @@ def plot_losses(
         fig = ll.viz.loss_curves([(n, params[n]) for n in names], x=x, limits=span)  # type: ignore[arg-type]
     except (TypeError, ValueError) as err:
         _fail(str(err))
-    _save(fig, out, dpi)
+    _save(fig, out, dpi, as_json)
 
 
 @plot_app.command("focal")
@@ -114,6 +116,7 @@ def plot_focal(
     alpha: float | None = typer.Option(None, "--alpha", help="Class weight of positives (default: none)."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),  # noqa: B008
     dpi: float | None = typer.Option(None, "--dpi", help=DPI_HELP),
+    as_json: JsonOption = False,
 ) -> None:
     """The focal loss against p_t for several gammas (ll.viz.focal_effect)."""
     _check_out(out)
@@ -122,7 +125,7 @@ def plot_focal(
         fig = ll.viz.focal_effect(values, alpha=alpha)
     except (TypeError, ValueError) as err:
         _fail(str(err))
-    _save(fig, out, dpi)
+    _save(fig, out, dpi, as_json)
 
 
 def _schedule_names() -> list[str]:
@@ -131,7 +134,11 @@ def _schedule_names() -> list[str]:
 
 @plot_app.command("schedule")
 def plot_schedule(
-    schedules: str = typer.Argument(..., help="Comma-separated schedules: " + ", ".join(_schedule_names())),
+    schedules: str = typer.Argument(
+        ...,
+        help="Comma-separated schedules, e.g. constant,cosine_decay (ll.optim.schedules).",
+        autocompletion=complete_from(_schedule_names),
+    ),
     lr: float = typer.Option(0.1, "--lr", help="Base learning rate."),
     param: list[str] = typer.Option(  # noqa: B008
         [], "--param", help="key=value for every schedule, or NAME.key=value (e.g. warmup_steps=10)."
@@ -140,6 +147,7 @@ def plot_schedule(
     log: bool = typer.Option(False, "--log/--linear", help="Log-scaled learning-rate axis."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),  # noqa: B008
     dpi: float | None = typer.Option(None, "--dpi", help=DPI_HELP),
+    as_json: JsonOption = False,
 ) -> None:
     """Learning rate against step (ll.viz.schedules)."""
     _check_out(out)
@@ -166,7 +174,7 @@ def plot_schedule(
         fig = ll.viz.schedules(built, steps=steps, log=log)
     except (TypeError, ValueError) as err:
         _fail(str(err))
-    _save(fig, out, dpi)
+    _save(fig, out, dpi, as_json)
 
 
 def _function(name: str, params: list[str]) -> Any:
@@ -179,15 +187,20 @@ def _function(name: str, params: list[str]) -> Any:
 
 @plot_app.command("contour")
 def plot_contour(
-    function: str = typer.Argument(..., help="Test function: " + ", ".join(ll.landscape.functions.names())),
+    function: str = typer.Argument(
+        ...,
+        help="A test function, e.g. rosenbrock (ll.landscape.functions.names()).",
+        autocompletion=complete_from(lambda: ll.landscape.functions.names()),
+    ),
     param: list[str] = typer.Option([], "--param", help="Function parameter key=value (e.g. b=100)."),  # noqa: B008
     levels: int = typer.Option(30, "--levels", min=1, help="Number of contour levels."),
     surface: bool = typer.Option(False, "--surface", help="A 3-D surface beside the contours."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),  # noqa: B008
     dpi: float | None = typer.Option(None, "--dpi", help=DPI_HELP),
+    as_json: JsonOption = False,
 ) -> None:
     """Contours of a test function with its minima marked (ll.viz.contour / ll.viz.surface_3d)."""
     _check_out(out)
     fn = _function(function, param)
     fig = ll.viz.surface_3d(fn) if surface else ll.viz.contour(fn, levels=levels)
-    _save(fig, out, dpi)
+    _save(fig, out, dpi, as_json)

@@ -1,6 +1,8 @@
 """The main job and the experiments: ``losslab tour`` and ``losslab experiment list | run``.
 
-Thin shells over :func:`losslab.report.write_tour` and :func:`losslab.experiments.run`.
+Thin shells over :func:`losslab.report.write_tour` and :func:`losslab.experiments.run`, in the
+command line's one error style (:mod:`losslab.cli._app`): a bad name or ``--out`` is one
+``Error: ...`` line and exit code 2, before anything is written; ``--json`` prints plain JSON.
 """
 
 from __future__ import annotations
@@ -8,17 +10,14 @@ from __future__ import annotations
 import json
 import webbrowser
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
-
-_err = Console(stderr=True)
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
 
 experiment_app = typer.Typer(
     name="experiment",
@@ -30,18 +29,13 @@ app.add_typer(experiment_app, name="experiment")
 _STYLE = {"holds": "green", "does not hold": "red"}
 
 
-def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
-
-
 def _check_out_dir(out: Path) -> None:
     """``--out`` names a directory to create (or reuse) inside one that exists."""
     if out.exists() and not out.is_dir():
-        _fail(f"--out must be a directory, got the file {str(out)!r}")
+        raise UsageError(f"--out must be a directory, got the file {str(out)!r}")
     parent = out.resolve().parent
     if not parent.is_dir():
-        _fail(f"--out: the directory {str(parent)!r} does not exist")
+        raise UsageError(f"--out: the directory {str(parent)!r} does not exist")
 
 
 def _verdict_text(verdict: str | None) -> Text:
@@ -55,12 +49,9 @@ def _names(only: str | None) -> list[str] | None:
         return None
     names = [part.strip() for part in only.split(",") if part.strip()]
     if not names:
-        _fail("--only needs at least one experiment name (see `losslab experiment list`)")
+        raise UsageError("--only needs at least one experiment name (see `losslab experiment list`)")
     for name in names:
-        try:
-            ll.experiments.get(name)
-        except ValueError as err:
-            _fail(str(err))
+        ll.experiments.get(name)  # an unknown name: ValueError naming it and the close matches
     return names
 
 
@@ -71,15 +62,16 @@ def tour(
     quick: bool = typer.Option(False, "--quick", help="Small sizes: the whole tour in seconds."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every experiment."),
     open_page: bool = typer.Option(False, "--open", help="Open the page in a browser when done."),
-    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Run the curriculum's experiments and write one self-contained page, OUT/index.html."""
     names = _names(only)
     _check_out_dir(out)
-    page = ll.report.write_tour(out, names, seed=seed, quick=quick, progress=not as_json)
-    summary = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    with step(f"writing the tour to {out}"):
+        page = ll.report.write_tour(out, names, seed=seed, quick=quick, progress=not as_json)
+        summary = json.loads((out / "results.json").read_text(encoding="utf-8"))
     if as_json:
-        typer.echo(json.dumps({"page": str(page), **_brief(summary)}, indent=2))
+        emit_json({"page": str(page), **_brief(summary)})
     else:
         table = Table(title=f"losslab tour ({'quick' if quick else 'full'}, seed {seed})")
         for column in ("experiment", "verdict", "time"):
@@ -104,14 +96,14 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 @experiment_app.command("list")
-def list_experiments(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+def list_experiments(as_json: JsonOption = False) -> None:
     """The registered experiments, in tour order, with the claim each one tests."""
     rows = []
     for name in ll.experiments.names():
         exp = ll.experiments.get(name)
         rows.append({"name": name, "title": exp.title, "source": exp.claim.citation})
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        emit_json(rows)
         return
     table = Table(title=f"losslab experiments ({len(rows)})")
     table.add_column("name", no_wrap=True)
@@ -128,23 +120,24 @@ def run_experiment(
     seed: int = typer.Option(0, "--seed", min=0, help="Seed."),
     quick: bool = typer.Option(False, "--quick", help="Small sizes."),
     out: Path | None = typer.Option(None, "--out", help="Also write OUT/index.html for this experiment."),  # noqa: B008
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: JsonOption = False,
 ) -> None:
     """Run one experiment: its claim, verdict, the numbers that decided it, and its tables."""
-    try:
-        exp = ll.experiments.get(name)
-    except ValueError as err:
-        _fail(str(err))
+    exp = ll.experiments.get(name)  # an unknown name: ValueError naming it and the close matches
     if out is not None:
         _check_out_dir(out)
-        ll.report.write_tour(out, [exp.name], seed=seed, quick=quick)
-        data = json.loads((out / "results.json").read_text(encoding="utf-8"))["experiments"][0]
+        with step(f"writing {exp.name}'s page to {out}"):
+            ll.report.write_tour(out, [exp.name], seed=seed, quick=quick, progress=False)
+            data = json.loads((out / "results.json").read_text(encoding="utf-8"))["experiments"][0]
         if data.get("error"):
-            _fail(f"{exp.name} failed:\n{data['error']}")
+            raise ExperimentFailed(
+                f"{exp.name} failed (see {out / 'index.html'}): {_last_line(data['error'])}"
+            )
     else:
-        data = exp.run(seed=seed, quick=quick).to_dict()
+        with step(f"running {exp.name}"):
+            data = exp.run(seed=seed, quick=quick).to_dict()
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        emit_json(data)
         return
     console.print(Text(data["title"], style="bold"))
     console.print(Text(f"“{data['claim']['quote']}” — seed {exp.claim.citation}", style="italic"))
@@ -160,6 +153,15 @@ def run_experiment(
         console.print(table)
     if out is not None:
         console.print(Text(f"Wrote {out / 'index.html'}"))
+
+
+class ExperimentFailed(RuntimeError):
+    """An experiment raised while its page was written (the page shows the traceback)."""
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
 
 
 def _cell(x: Any) -> str:

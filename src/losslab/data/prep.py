@@ -185,7 +185,7 @@ def train_test_split(
     if stratify:
         if not shuffle:
             raise ValueError(f"{where}: stratify=True needs shuffle=True")
-        test = _stratified_test(rng, ya, k)
+        test = _stratified_test(where, rng, ya, k)
     elif shuffle:
         test = rng.permutation(n)[:k]
     else:
@@ -199,8 +199,9 @@ def train_test_split(
     return Xa[train_idx], Xa[test_idx], ya[train_idx], ya[test_idx]
 
 
-def _stratified_test(rng: np.random.Generator, y: np.ndarray, k: int) -> np.ndarray:
+def _stratified_test(where: str, rng: np.random.Generator, y: np.ndarray, k: int) -> np.ndarray:
     labels = y if y.ndim == 1 else y.reshape(y.shape[0], -1).argmax(axis=1)
+    _check_integer_labels(where, labels)
     classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     exact = counts * (k / labels.size)
     share = np.floor(exact).astype(int)
@@ -213,9 +214,19 @@ def _stratified_test(rng: np.random.Generator, y: np.ndarray, k: int) -> np.ndar
 # --------------------------------------------------------------------------- resampling
 
 
+def _check_integer_labels(where: str, y: np.ndarray) -> None:
+    """Float labels must be whole numbers (continuous targets are not classes)."""
+    if np.issubdtype(y.dtype, np.floating):
+        whole = np.isfinite(y) & (y == np.round(y))
+        if not np.all(whole):
+            bad = float(y[~whole][0])
+            raise ValueError(f"{where}: y must be class labels (integers), got the non-integer value {bad!r}")
+
+
 def _class_labels(where: str, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if y.ndim != 1:
         raise ValueError(f"{where}: y must be 1-D class labels, got shape {y.shape}")
+    _check_integer_labels(where, y)
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     if classes.size < 2:
         raise ValueError(f"{where}: y must hold at least two classes, got {classes.tolist()}")

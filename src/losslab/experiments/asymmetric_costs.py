@@ -138,7 +138,19 @@ def figures(result: Result) -> dict[str, Figure]:
 
     weights = np.linspace(1.0, 8.0, 29)
     theory = [gaussian_expectile_shift(float(a)) for a in weights]
-    return {"shift against the weight": viz.training_curves({"Gaussian theory (shift / sd)": theory})}
+    measured = result.data["shifts"]
+    return {
+        "shift against the weight": viz.series(
+            {
+                "Gaussian theory": (weights, theory),
+                "measured (delivery)": (list(measured), list(measured.values())),
+            },
+            points=["measured (delivery)"],
+            xlabel="under-prediction weight",
+            ylabel="shift / noise sd",
+            title="Asymmetric MSE: mean shift of the predictions",
+        )
+    }
 
 
 EXPERIMENT = Experiment(

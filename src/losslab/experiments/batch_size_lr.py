@@ -149,7 +149,11 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
 def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
-    return {"loss per epoch for each learning rate": viz.training_curves(result.data["runs"])}
+    return {
+        "loss per epoch for each learning rate": viz.series(
+            result.data["runs"], log=True, xlabel="epoch", ylabel="training loss", title="Four learning rates"
+        )
+    }
 
 
 EXPERIMENT = Experiment(

@@ -107,7 +107,18 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
 def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
-    return {"training from a wrong start": viz.training_curves(result.data["histories"])}
+    z = result.data["logits"]
+    grads = {name: (z, np.abs(g)) for name, g in result.data["grads"].items()}
+    return {
+        "gradient magnitude against the logit": viz.series(
+            grads,
+            log=True,
+            xlabel="logit z (target 1)",
+            ylabel="|dL/dz|",
+            title="Gradient at a sigmoid output",
+        ),
+        "training from a wrong start": viz.training_curves(result.data["histories"]),
+    }
 
 
 EXPERIMENT = Experiment(

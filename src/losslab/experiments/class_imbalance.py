@@ -137,8 +137,20 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
 def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
-    d = result.data
-    return {"precision-recall": viz.pr_curve(d["probabilities"], d["y_test"])}
+    d, m = result.data, result.metrics
+    columns = {"recall @0.5": "recall", "F1 @0.5": "f1", "F1 @best threshold": "best_f1", "PR-AUC": "pr_auc"}
+    keys = list(d["probabilities"])
+    groups = {label: {k: m[f"{n}_{k}"] for k in keys} for label, n in columns.items()}
+    errors = {label: {k: m[f"{n}_{k}_sem"] for k in keys} for label, n in columns.items()}
+    return {
+        "precision-recall": viz.pr_curve(d["probabilities"], d["y_test"]),
+        "threshold against ranking": viz.bars(
+            groups,
+            errors=errors,
+            ylabel="held-out score",
+            title="Scores at 0.5, at the best threshold, PR-AUC",
+        ),
+    }
 
 
 EXPERIMENT = Experiment(

@@ -96,7 +96,18 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
 def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
-    return {"training loss": viz.training_curves(result.data["histories"])}
+    h = result.data["histories"]
+    return {
+        "loss per step": viz.series(
+            {k: v.step_loss for k, v in h.items()}, log=True, ylabel="mini-batch loss", title="Loss per step"
+        ),
+        "gradient norm per step": viz.series(
+            {k: v.grad_norm for k, v in h.items()},
+            log=True,
+            ylabel="gradient norm",
+            title="Gradient norm per step",
+        ),
+    }
 
 
 EXPERIMENT = Experiment(

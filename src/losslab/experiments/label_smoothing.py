@@ -101,9 +101,14 @@ def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
     m = result.metrics
+    variants = {"hard labels": "hard", "smoothed": "smooth"}
+    names = {"accuracy": "accuracy", "mean confidence": "confidence", "over-confidence": "overconfidence",
+             "ECE": "ece"}  # fmt: skip
+    groups = {label: {v: m[f"{n}_{t}"] for v, t in variants.items()} for label, n in names.items()}
+    errors = {label: {v: m[f"{n}_{t}_sem"] for v, t in variants.items()} for label, n in names.items()}
     return {
-        "over-confidence": viz.training_curves(
-            {"hard labels": [m["overconfidence_hard"]], "smoothed": [m["overconfidence_smooth"]]}
+        "calibration": viz.bars(
+            groups, errors=errors, ylabel="held-out value", title="Hard vs smoothed targets"
         )
     }
 

@@ -106,7 +106,11 @@ def _probe_zoo(probe_max: float) -> tuple[list[list[Any]], int]:
 def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
-    return {"losses and gradients": viz.loss_curves(["mse", "mae", "huber", "log_cosh", "quantile"])}
+    return {
+        "losses and gradients": viz.loss_curves(
+            ["mse", "mae", ("huber", {"delta": result.data["delta"]}), "log_cosh", "quantile"]
+        )
+    }
 
 
 EXPERIMENT = Experiment(

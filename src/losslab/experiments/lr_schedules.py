@@ -99,8 +99,18 @@ def figures(result: Result) -> dict[str, Figure]:
     import losslab.viz as viz
 
     return {
-        "learning rate per step": viz.schedules(result.data["lr"]),
-        "validation loss per epoch": viz.training_curves(result.data["histories"]),
+        "learning rate per step": viz.series(
+            result.data["lr"], ylabel="learning rate", title="Learning-rate schedules"
+        ),
+        "excess loss per schedule": viz.bars(
+            {
+                "excess loss (mean over seeds)": {
+                    k: result.metrics[f"excess_{k.replace(' ', '_')}"] for k in result.data["lr"]
+                }
+            },
+            ylabel="full-data MSE minus the minimum",
+            title="Where each schedule ends",
+        ),
     }
 
 

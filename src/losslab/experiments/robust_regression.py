@@ -146,10 +146,11 @@ def figures(result: Result) -> dict[str, Figure]:
 
     d = result.data
     lines = {key: {"W": np.array([[w]]), "b": np.array([b])} for key, (w, b) in d["lines"].items()}
-    lines["truth"] = {"W": np.array([[W_TRUE]]), "b": np.array([B_TRUE])}
     return {
-        "fitted lines": viz.fit_lines(d["X"], d["y"], lines, outliers=d["outlier_index"]),
-        "training curves": viz.training_curves(d["histories"]),
+        "fitted lines": viz.fit_lines(
+            d["X"], d["y"], lines, outliers=d["outlier_index"], truth=(W_TRUE, B_TRUE)
+        ),
+        "training curves": viz.training_curves(d["histories"], lr=False, log=True),
     }
 
 

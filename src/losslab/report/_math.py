@@ -41,7 +41,8 @@ SYMBOLS = {
 }  # fmt: skip
 #: Commands that only size or space: dropped or turned into a space.
 SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": "  ", "qquad": "   "}
-SIZING = {"big", "Big", "bigg", "Bigg", "left", "right", "bigl", "bigr", "Bigl", "Bigr", "displaystyle"}
+SIZING = {"big", "Big", "bigg", "Bigg", "left", "right", "bigl", "bigr", "Bigl", "Bigr"}
+SIZING |= {"displaystyle", "textstyle", "scriptstyle"}
 #: ``\cmd{arg}`` rendered as the argument itself (upright or bold).
 WRAPPERS = {"text": "", "mathrm": "", "operatorname": "", "textrm": "", "mathit": "i", "mathbf": "b",
             "boldsymbol": "b", "mathcal": "", "mathbb": "", "textbf": "b", "textit": "i"}  # fmt: skip

@@ -55,9 +55,9 @@ blockquote.claim footer { font-style: normal; color: var(--muted); font-size: 13
 .verdict { border:1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 12px 0; }
 .verdict ul { margin: 6px 0 0; padding-left: 20px; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 13px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 14px; margin: 12px 0; }
-figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
-figure img { width: 100%; height: auto; display: block; }
+.figures { display: flex; flex-wrap: wrap; justify-content: center; gap: 14px; margin: 12px 0; }
+figure { flex: 0 1 auto; min-width: 0; max-width: 100%; margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
+figure img { width: auto; max-width: 100%; height: auto; display: block; margin: 0 auto; }
 figcaption { color: var(--muted); font-size: 13px; text-align: center; margin-top: 4px; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-size: 13.5px; width: auto; max-width: 100%; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }
@@ -77,6 +77,9 @@ footer.page { margin-top: 36px; border-top: 1px solid var(--line); padding-top: 
 .counts span { margin-right: 14px; }
 td.decided { font-size: 12.5px; color: var(--muted); max-width: 420px; }
 td.name { white-space: nowrap; }
+#loss-catalog td { overflow-wrap: anywhere; }
+#loss-catalog td:nth-child(2), #loss-catalog td:nth-child(5), #loss-catalog td:nth-child(6) { white-space: nowrap; }
+#loss-catalog td:nth-child(3), #loss-catalog td:nth-child(4) { min-width: 190px; }
 """
 
 

@@ -51,9 +51,23 @@ def _series(where: str, values: Any, n: int) -> list[tuple[str, np.ndarray]]:
     return items
 
 
+def _is_slice(obj: Any) -> bool:
+    return all(hasattr(obj, a) for a in ("alphas", "betas", "loss"))
+
+
+def _slice_curves(where: str, s: Any) -> dict[str, np.ndarray]:
+    """The curves of a ``ll.landscape.slice_metrics`` result: train and (when measured) test loss."""
+    if s.betas is not None:
+        raise ValueError(f"{where}: the slice is 2-D (it has betas); draw it with slice_2d")
+    curves = {"train": np.asarray(s.loss, dtype=np.float64)}
+    if getattr(s, "test_loss", None) is not None:
+        curves["test"] = np.asarray(s.test_loss, dtype=np.float64)
+    return curves if len(curves) > 1 else {"": curves["train"]}
+
+
 def slice_1d(
-    alphas: npt.ArrayLike,
-    values: Any,
+    alphas: Any,
+    values: Any = None,
     *,
     log: bool = False,
     xlabel: str = "α (step along the direction)",
@@ -66,7 +80,9 @@ def slice_1d(
 
     ``values``: ``ll.landscape.slice_1d``'s array ``(len(alphas),)``, several as rows
     ``(k, len(alphas))``, or a mapping label -> array (e.g. one per loss or per direction
-    normalization). The dotted vertical line is :math:`\alpha = 0`, the parameters themselves.
+    normalization). A ``ll.landscape.slice_metrics`` result may stand alone in place of
+    ``alphas`` (its train loss, and its test loss when measured). The dotted vertical line is
+    :math:`\alpha = 0`, the parameters themselves.
 
     >>> import numpy as np, losslab as ll
     >>> a = np.linspace(-1, 1, 5)
@@ -75,6 +91,12 @@ def slice_1d(
     ([1.0, 0.25, 0.0, 0.25, 1.0], 'mse')
     """
     where = "slice_1d"
+    if _is_slice(alphas):
+        if values is not None:
+            raise TypeError(f"{where}: give a Slice alone, or alphas and values")
+        alphas, values = alphas.alphas, _slice_curves(where, alphas)
+    elif values is None:
+        raise TypeError(f"{where}: values is required with an array of alphas")
     a = np.asarray(alphas, dtype=np.float64)
     if a.ndim != 1 or a.size < 2:
         raise ValueError(f"{where}: alphas must be a 1-D array of at least 2 values, got shape {a.shape}")
@@ -88,7 +110,10 @@ def slice_1d(
     colors = [color_for(lab) if lab else PALETTE[0] for lab in labels]
     if len(set(colors)) < len(colors):
         colors = [PALETTE[i % len(PALETTE)] for i in range(len(items))]
-    for (label, v), c, s in zip(items, colors, distinct_styles(colors)):
+    styles = distinct_styles(colors)
+    if labels == ["train", "test"]:  # a slice's held-out loss often lies on the train loss: dash it
+        styles = ["-", "--"]
+    for (label, v), c, s in zip(items, colors, styles):
         ax.plot(a, v, color=c, linestyle=s, linewidth=2.2, label=label or None)
     if a.min() <= 0.0 <= a.max():
         ax.axvline(0.0, color="0.3", linestyle=":", linewidth=1.2)
@@ -100,9 +125,9 @@ def slice_1d(
 
 
 def slice_2d(
-    alphas: npt.ArrayLike,
-    betas: npt.ArrayLike,
-    values: npt.ArrayLike,
+    alphas: Any,
+    betas: npt.ArrayLike | None = None,
+    values: npt.ArrayLike | None = None,
     *,
     levels: int | Sequence[float] | None = None,
     log: bool | None = None,
@@ -113,6 +138,8 @@ def slice_2d(
 ) -> Figure:
     r"""Contours of :math:`L(\theta + \alpha d_1 + \beta d_2)` (``ll.landscape.slice_2d``'s
     ``(len(betas), len(alphas))`` array), with the parameters themselves (the origin) marked.
+    A 2-D ``ll.landscape.slice_metrics`` result may stand alone in place of ``alphas`` (its
+    train loss is drawn).
 
     >>> import numpy as np, losslab as ll
     >>> a = b = np.linspace(-1, 1, 9)
@@ -122,6 +149,14 @@ def slice_2d(
     ('α (direction 1)', 'β (direction 2)')
     """
     where = "slice_2d"
+    if _is_slice(alphas):
+        if betas is not None or values is not None:
+            raise TypeError(f"{where}: give a Slice alone, or alphas, betas and values")
+        if alphas.betas is None:
+            raise ValueError(f"{where}: the slice is 1-D (no betas); draw it with slice_1d")
+        alphas, betas, values = alphas.alphas, alphas.betas, alphas.loss
+    elif betas is None or values is None:
+        raise TypeError(f"{where}: betas and values are required with an array of alphas")
     g = grid_of(where, (alphas, betas, values), labels=("α (direction 1)", "β (direction 2)"))
     fig = contour(
         g,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losslab._core.validation import check_bool, check_int
+from losslab._core.validation import check_bool, check_choice, check_int
 from losslab.viz.style import (
     FONT,
     check_axes,
@@ -645,6 +645,7 @@ def animate_race(
 def convergence(
     race_results: Any,
     *,
+    quantity: str = "gap",
     minimum_value: float | None = None,
     lrs: Mapping[str, float] | None = None,
     labels: Mapping[str, str] | None = None,
@@ -656,7 +657,8 @@ def convergence(
     r"""The gap :math:`f(w_t) - f^*` against the step for each run of a race (log scale).
 
     ``minimum_value`` is :math:`f^*` (default: the entries' ``minimum_value`` when they carry
-    one, else 0). Legends carry the learning rates and "diverged at step k" as in :func:`paths`;
+    one, else 0). ``quantity="grad_norm"`` draws the gradient norm :math:`\lVert\nabla
+    f(w_t)\rVert` the entries record (``grad_norms``) instead of the gap. Legends carry the learning rates and "diverged at step k" as in :func:`paths`;
     gaps of exactly 0 are drawn at the smallest positive gap (a log axis cannot show 0).
 
     >>> import losslab as ll
@@ -668,6 +670,7 @@ def convergence(
     """
     where = "convergence"
     entries = _race_entries(where, race_results)
+    check_choice(where, "quantity", quantity, ("gap", "grad_norm"))
     log = check_bool(where, "log", log)
     if ax is None:
         fig = new_figure(where, dpi=dpi, panel=(7.2, 4.8))
@@ -676,12 +679,19 @@ def convergence(
         fig = root_figure(check_axes(where, ax))
     colors = [optimizer_color(str(e.name)) for e in entries]
     gaps = []
+    field = "values" if quantity == "gap" else "grad_norms"
     for e in entries:
-        values = np.asarray(getattr(e, "values", None), dtype=np.float64)
+        recorded = getattr(e, field, None)
+        if recorded is None:
+            raise ValueError(f"{where}: the entry {e.name!r} records no {field}")
+        values = np.asarray(recorded, dtype=np.float64)
         if values.ndim != 1 or values.size == 0:
             raise ValueError(
-                f"{where}: the values of {e.name!r} must be a non-empty 1-D array, got {values.shape}"
+                f"{where}: the {field} of {e.name!r} must be a non-empty 1-D array, got {values.shape}"
             )
+        if quantity == "grad_norm":
+            gaps.append(values)
+            continue
         f_star = minimum_value if minimum_value is not None else getattr(e, "minimum_value", None)
         gaps.append(values - (0.0 if f_star is None else float(f_star)))
     positive = np.concatenate([g[g > 0] for g in gaps]) if gaps else np.array([])
@@ -699,7 +709,10 @@ def convergence(
     start = max(abs(float(g[0])) for g in gaps)
     if start > 0 and max(float(np.nanmax(np.abs(g))) for g in gaps) > 1e3 * start:
         ax.set_ylim(top=1e3 * start)
-    ylabel = r"$f(w_t) - f^*$" + (" (log scale)" if log else "")
-    style_axes(ax, title=title or "Convergence", xlabel="step t", ylabel=ylabel)
+    ylabel = (r"$f(w_t) - f^*$" if quantity == "gap" else r"$\|\nabla f(w_t)\|$") + (
+        " (log scale)" if log else ""
+    )
+    default_title = "Convergence" if quantity == "gap" else "Gradient norm per step"
+    style_axes(ax, title=title or default_title, xlabel="step t", ylabel=ylabel)
     legend(ax, loc="best")
     return fig
