@@ -100,8 +100,8 @@ def _checked_arguments(where: str, fn: Maker) -> Maker:
                 check_int(where, key, value)
             elif isinstance(default, tuple):
                 _finite_array(where, key, value)
-        n = int(bound.arguments.get("n", 1))  # type: ignore[call-overload]
-        width = int(bound.arguments.get("n_features", 2))  # type: ignore[call-overload]
+        n = int(bound.arguments.get("n", 1))
+        width = int(bound.arguments.get("n_features", 2))
         if n * max(width, 1) > MAX_ENTRIES:
             raise ValueError(f"{where}: n * n_features must be at most {MAX_ENTRIES:.0e}, got n={n}")
         k = bound.arguments.get("n_classes")
