@@ -94,7 +94,7 @@ def test_show_every_registered_loss(name):
 def test_show_unknown_loss():
     result = run("show", "hubber")
     assert result.exit_code == 2
-    assert "unknown loss 'hubber'. Did you mean huber?" in result.output
+    assert "unknown loss, optimizer or schedule 'hubber'. Did you mean huber" in result.output
     assert "Traceback" not in result.output
 
 

@@ -46,7 +46,7 @@ def test_race_on_rosenbrock_with_one_learning_rate():
 
 
 def test_race_errors():
-    result = runner.invoke(app, ["race", "beale"])
+    result = runner.invoke(app, ["race", "bale"])
     assert result.exit_code != 0 and "unknown test function" in result.output
     result = runner.invoke(app, ["race", "rosenbrock", "--optimizers", "sgd,adam", "--lr", "0.1,0.2,0.3"])
     assert result.exit_code != 0 and "one per optimizer" in result.output

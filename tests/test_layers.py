@@ -36,3 +36,38 @@ def test_no_module_imports_a_higher_layer(path):
     layer = path.relative_to(SRC).parts[0]
     higher = {name for name in _imports(path) if LAYERS.index(name) > LAYERS.index(layer)}
     assert not higher, f"{path.relative_to(SRC)} (layer {layer}) imports higher layers {sorted(higher)}"
+
+
+HEAVY = ("matplotlib", "scipy.stats", "torch", "jax", "selenium")
+
+
+def test_import_losslab_loads_nothing_heavy():
+    """``import losslab`` (and the subpackages' attribute access) stays light: PEP 562 lazy loading."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, losslab as ll; before = set(sys.modules); ll.losses.huber; ll.optim.adam; "
+        "ll.tree_ravel; ll.config; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('matplotlib', 'torch', 'jax', 'selenium') or m.startswith('scipy.stats'))); "
+        "print(sorted(m for m in before if m.startswith('losslab.')))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC.parent), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    heavy, eager = out.stdout.splitlines()
+    assert heavy == "[]", f"heavy modules loaded: {heavy}"
+    assert eager == "[]", f"import losslab loaded submodules eagerly: {eager}"
+
+
+def test_lazy_attributes_are_the_subpackages():
+    import importlib
+
+    import losslab as ll
+
+    for name in ll._SUBPACKAGES:
+        assert getattr(ll, name) is importlib.import_module(f"losslab.{name}")
+        assert name in ll.__all__ and name in dir(ll)
+    assert ll.tree_ravel is importlib.import_module("losslab._core.tree").tree_ravel
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        _ = ll.nope

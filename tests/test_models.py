@@ -378,6 +378,6 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="activation must be one of"):
         ll.models.MLP([2, 3, 1], activation="swish")
     with pytest.raises(ValueError, match="init must be one of"):
-        ll.models.MLP([2, 3, 1], init="orthogonal")
+        ll.models.MLP([2, 3, 1], init="glorot")
     with pytest.raises(ValueError, match="NaN"):
         model.apply(params, np.full((2, 3), np.nan))

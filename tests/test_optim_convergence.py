@@ -17,11 +17,17 @@ def parabola(x):
     return float(np.sum((x - np.array([1.0, -2.0])) ** 2)), 2 * (x - np.array([1.0, -2.0]))
 
 
+parabola.hessian = lambda x: 2.0 * np.eye(2)
+
+
 def rosenbrock(x):
     a, b = 1.0, 100.0
     value = (a - x[0]) ** 2 + b * (x[1] - x[0] ** 2) ** 2
     g = np.array([-2 * (a - x[0]) - 4 * b * x[0] * (x[1] - x[0] ** 2), 2 * b * (x[1] - x[0] ** 2)])
     return float(value), g
+
+
+rosenbrock.hessian = ll.landscape.functions.get("rosenbrock").hessian
 
 
 # Tuned per optimizer, as in Optax's alias_test: (hyperparameters, steps) for each problem.
@@ -30,20 +36,26 @@ PARABOLA = {
     "gd": {"lr": 0.1},
     "momentum": {"lr": 0.05},
     "nesterov": {"lr": 0.05},
+    "ema_momentum": {"lr": 0.5},
+    "velocity": {"lr": 0.05},
     "adagrad": {"lr": 1.0},
     "rmsprop": {"lr": 0.01},
     "adam": {"lr": 0.1},
     "adamw": {"lr": 0.1, "weight_decay": 0.0},
+    "newton": {"lr": 1.0},
 }
 ROSENBROCK = {
     "sgd": ({"lr": 1e-3}, 10_000),
     "gd": ({"lr": 1e-3}, 10_000),
     "momentum": ({"lr": 2e-4, "beta": 0.9}, 10_000),
     "nesterov": ({"lr": 2e-4, "beta": 0.9}, 10_000),
+    "ema_momentum": ({"lr": 2e-3, "beta": 0.9}, 10_000),
+    "velocity": ({"lr": 2e-4, "beta": 0.9}, 10_000),
     "adagrad": ({"lr": 0.5}, 10_000),
     "rmsprop": ({"lr": 1e-3, "alpha": 0.99}, 10_000),
     "adam": ({"lr": 1e-2}, 10_000),
     "adamw": ({"lr": 1e-2, "weight_decay": 0.0}, 10_000),
+    "newton": ({"lr": 1.0}, 20),
 }
 
 
@@ -52,7 +64,8 @@ def minimize(opt, fn, x0, steps):
     state = opt.init(x)
     for _ in range(steps):
         _, g = fn(x)
-        u, state = opt.update(g, state, x)
+        extra = {"hessian": fn.hessian(x)} if "hessian" in opt.extra_args else {}
+        u, state = opt.update(g, state, x, **extra)
         x = O.apply_updates(x, u)
     return x
 

@@ -28,6 +28,14 @@ def grad_np(params):
     return {k: CURVATURE[k] * params[k] + np.cos(params[k]) for k in params}
 
 
+def extra_np(opt, params):
+    """The extra ``update`` arguments ``opt`` declares: the field's Hessian diag(c - sin p) for Newton."""
+    if "hessian" not in opt.extra_args:
+        return {}
+    diag = ll.tree_ravel({k: CURVATURE[k] - np.sin(params[k]) for k in params})[0]
+    return {"hessian": np.diag(diag.astype(np.float64))}
+
+
 def losslab_trajectory(opt, steps=STEPS, params=None, fused=False):
     """Params after each step: ``update`` + ``apply_updates``, or ``ll.optim.step`` when ``fused``."""
     params = copy.deepcopy(START if params is None else params)
@@ -35,9 +43,9 @@ def losslab_trajectory(opt, steps=STEPS, params=None, fused=False):
     out = []
     for _ in range(steps):
         if fused:
-            params, state = ll.optim.step(opt, grad_np(params), state, params)
+            params, state = ll.optim.step(opt, grad_np(params), state, params, **extra_np(opt, params))
         else:
-            updates, state = opt.update(grad_np(params), state, params)
+            updates, state = opt.update(grad_np(params), state, params, **extra_np(opt, params))
             params = ll.optim.apply_updates(params, updates)
         out.append(params)
     return out
@@ -238,7 +246,7 @@ def test_float32_params_stay_float32_and_track_torch():
         state = opt.init(params)
         for _ in range(20):
             g = {k: (CURVATURE[k] * v + np.cos(v)).astype(np.float32) for k, v in params.items()}
-            updates, state = opt.update(g, state, params)
+            updates, state = opt.update(g, state, params, **extra_np(opt, params))
             assert all(u.dtype == np.float32 for u in updates.values()), name
             params = ll.optim.apply_updates(params, updates)
             assert all(p.dtype == np.float32 for p in params.values()), name

@@ -260,6 +260,9 @@ TRANSFORMS = {
     "keras-adam": lambda: O.scale_by_adam(eps_placement="keras"),
     "multi_steps": lambda: O.multi_steps(O.adamw(0.1), 2),
     "decoupled": lambda: O.decoupled_weight_decay(0.1, 0.1),
+    "adagrad-full-matrix": lambda: O.adagrad(0.1, full_matrix=True, weight_decay=0.1, lr_decay=0.1),
+    "adam-eps-inside": lambda: O.adam(0.1, eps_placement="inside", amsgrad=True),
+    "newton-damped": lambda: O.newton(0.5, damping=0.1),
 }
 
 
@@ -271,8 +274,10 @@ def test_update_never_mutates_and_keeps_structure(opt_name, tree_name):
     state = opt.init(params)
     for step in range(3):
         grads = ll._core.tree.tree_map(lambda p, step=step: np.cos(p) + step, params)
+        d = ll.tree_ravel(params)[0].size
+        extra = {"hessian": np.diag(np.arange(1.0, d + 1))} if "hessian" in opt.extra_args else {}
         before = [copy.deepcopy(x) for x in (params, grads, state)]
-        updates, new_state = opt.update(grads, state, params)
+        updates, new_state = opt.update(grads, state, params, **extra)
         for old, now in zip(before, (params, grads, state)):
             for a, b in zip(ll._core.tree.tree_leaves(old), ll._core.tree.tree_leaves(now)):
                 if isinstance(a, np.ndarray):
@@ -349,6 +354,9 @@ def test_weight_decay_needs_params():
 
 
 def test_registry():
-    assert O.names() == ["adagrad", "adam", "adamw", "gd", "momentum", "nesterov", "rmsprop", "sgd"]
+    assert O.names() == [
+        "adagrad", "adam", "adamw", "ema_momentum", "gd", "momentum", "nesterov", "newton", "rmsprop", "sgd",
+        "velocity",
+    ]  # fmt: skip
     assert O.get("Adam").init(np.zeros(1)).step == 0
     assert isinstance(O.get("sgd", lr=0.1, momentum=0.9), O.GradientTransformation)

@@ -8,39 +8,37 @@ registered loss works from the command line with no change here.
 
 from __future__ import annotations
 
-import ast
-import re
-from typing import Any, NoReturn
+import difflib
+from typing import Any
 
-import numpy as np
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 import losslab as ll
-from losslab.cli._app import app, console
+from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, escape
+from losslab.cli._parse import is_number, parse_array, parse_value
 
 __all__ = ["parse_array", "parse_explain_args", "parse_value"]
 
-_err = Console(stderr=True)
+#: The error of a bad command line (kept under its first name).
+CommandLineError = UsageError
 
 
-class CommandLineError(ValueError):
-    """A bad command line: printed as one clear message, exit code 2."""
+def complete_loss(incomplete: str) -> list[str]:
+    """Shell completion of loss names and aliases."""
+    from losslab.losses._spec import _ALIASES
 
-
-def _fail(message: str) -> NoReturn:
-    _err.print(Text(f"Error: {message}"), soft_wrap=True)
-    raise typer.Exit(2)
+    return [n for n in sorted([*ll.losses.names(), *_ALIASES]) if n.startswith(incomplete)]
 
 
 def _loss(name: str) -> ll.losses.Loss:
     try:
         return ll.losses.get(name)
     except (ValueError, TypeError) as err:
-        _fail(str(err))
+        raise UsageError(str(err)) from None
 
 
 # --------------------------------------------------------------------------- list
@@ -49,20 +47,36 @@ def _loss(name: str) -> ll.losses.Loss:
 @app.command("list")
 def list_losses(
     task: str | None = typer.Option(None, "--task", help="Only losses of this task."),
+    as_json: JsonOption = False,
 ) -> None:
     """Table of the registered losses: name, task, convex, robust, PyTorch equivalent."""
-    try:
-        names = ll.losses.names(task)
-    except ValueError as err:
-        _fail(str(err))
+    names = ll.losses.names(task)
+    infos = [ll.losses.get(name).info for name in names]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": i.name,
+                    "task": i.task,
+                    "convex": i.convex,
+                    "robust": i.robust,
+                    "torch": i.torch,
+                    "keras": i.keras,
+                    "formula": i.formula,
+                    "aliases": list(i.aliases),
+                    "defaults": dict(i.defaults),
+                }
+                for i in infos
+            ]
+        )
+        return
     table = Table(title="losslab losses" + (f" ({task})" if task else ""))
     table.add_column("name", no_wrap=True)
     for column in ("task", "convex", "robust"):
         table.add_column(column, no_wrap=True)
     table.add_column("PyTorch", overflow="fold")
-    for name in names:
-        info = ll.losses.get(name).info
-        table.add_row(name, info.task, _yes(info.convex), _yes(info.robust), info.torch or "-")
+    for info in infos:
+        table.add_row(info.name, info.task, _yes(info.convex), _yes(info.robust), info.torch or "-")
     console.print(table)
 
 
@@ -73,16 +87,71 @@ def _yes(flag: bool) -> str:
 # --------------------------------------------------------------------------- show
 
 
+def complete_shown(incomplete: str) -> list[str]:
+    """Shell completion of what ``show`` knows: losses, aliases, optimizers and schedules."""
+    return sorted(
+        {*complete_loss(incomplete), *(n for n in ll.optim.cards.names() if n.startswith(incomplete))}
+    )
+
+
 @app.command("show")
-def show(name: str = typer.Argument(..., help="A loss name or alias (see `losslab list`).")) -> None:
-    """Formula, gradient, properties, defaults, domains, when to use it, equivalents, references."""
-    c = ll.explain.card(_loss(name))
+def show(
+    name: str = typer.Argument(
+        ..., help="A loss (or alias), optimizer or schedule name.", autocompletion=complete_shown
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """The card of a loss, an optimizer or a schedule: formula, defaults, equivalents, references."""
+    try:
+        loss = ll.losses.get(name)
+    except ValueError:
+        try:
+            optimizer_card = ll.optim.cards.card(name)
+        except ValueError:
+            known = [*complete_loss(""), *ll.optim.cards.names()]
+            close = difflib.get_close_matches(name.strip().lower().replace("-", "_"), known, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(
+                f"show: unknown loss, optimizer or schedule {name!r}.{hint} Losses: see `losslab list`; "
+                f"optimizers and schedules: {', '.join(ll.optim.cards.names())}"
+            ) from None
+        _show_optimizer(optimizer_card, as_json)
+        return
+    _show_loss(loss, as_json)
+
+
+def _show_optimizer(c: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(c)
+        return
+    console.print(Panel(Text(c.summary), title=f"[bold]{escape(c.name)}[/bold] ({c.kind})", expand=True))
+    console.print(Panel(Text(c.formula or "-"), title="Formula (LaTeX)"))
+    table = Table(title="Hyperparameters")
+    for column in ("hyperparameter", "default", "meaning"):
+        table.add_column(column)
+    for key, default, meaning in c.hyperparameters:
+        table.add_row(key, default if isinstance(default, str) else repr(default), meaning)
+    console.print(table)
+    usage = Table.grid(padding=(0, 2))
+    usage.add_column(style="bold")
+    usage.add_column()
+    for label, value in (("PyTorch", c.torch), ("Optax", c.optax), ("Keras", c.keras)):
+        usage.add_row(label, Text(value))
+    usage.add_row("conventions", Text(c.conventions or "-"))
+    console.print(Panel(usage, title="Equivalents and conventions"))
+
+
+def _show_loss(loss: ll.losses.Loss, as_json: bool) -> None:
+    c = ll.explain.card(loss)
+    if as_json:
+        emit_json(c)
+        return
     head = Text(c.summary or c.name)
     head.append(f"\ntask: {c.task} ({c.kind.replace('_', '-')}); inputs: {', '.join(c.inputs)}; ")
     head.append(f"gradient with respect to: {', '.join(c.differentiable_inputs)}")
     if c.aliases:
         head.append(f"\naliases: {', '.join(c.aliases)}")
-    console.print(Panel(head, title=f"[bold]{c.name}[/bold]", expand=True))
+    console.print(Panel(head, title=f"[bold]{escape(c.name)}[/bold]", expand=True))
 
     math = Table.grid(padding=(0, 2))
     math.add_column(style="bold")
@@ -124,79 +193,6 @@ def show(name: str = typer.Argument(..., help="A loss name or alias (see `lossla
 
 # --------------------------------------------------------------------------- explain
 
-_TRUE = {"true", "yes", "on"}
-_FALSE = {"false", "no", "off"}
-_NONE = {"none", "null"}
-
-
-def parse_value(text: str) -> Any:
-    """A command-line value: ``int``, ``float``, ``bool``, ``None``, a list of numbers, or a string.
-
-    >>> parse_value("1.5"), parse_value("2"), parse_value("true"), parse_value("none")
-    (1.5, 2, True, None)
-    >>> parse_value("0.2,0.8"), parse_value("weston_watkins")
-    ([0.2, 0.8], 'weston_watkins')
-    """
-    t = text.strip()
-    low = t.lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    if low in _NONE:
-        return None
-    number = _number(t)
-    if number is not None:
-        return number
-    if t.startswith("[") or re.search(r"[,;\s]", t):
-        try:
-            return parse_array([t]).tolist()
-        except CommandLineError:
-            return t
-    return t
-
-
-def _number(t: str) -> int | float | None:
-    try:
-        return int(t)
-    except ValueError:
-        pass
-    try:
-        return float(t)
-    except ValueError:
-        return None
-
-
-def parse_array(tokens: list[str], name: str = "value") -> np.ndarray:
-    """Numbers from the command line: ``0.9,0.2``, ``"0.9 0.2"``, rows split by ``;``, or ``[[...]]``.
-
-    One number gives a 0-d array. Integers stay integers (class indices).
-
-    >>> parse_array(["5"]).shape, parse_array(["0.9,0.2"]).tolist(), parse_array(["1,2;3,4"]).shape
-    ((), [0.9, 0.2], (2, 2))
-    """
-    text = " ".join(tokens).strip()
-    if not text:
-        raise CommandLineError(f"{name} needs a value, e.g. --{name.replace('_', '-')} 0.9,0.2")
-    if text.startswith("["):
-        try:
-            return np.asarray(ast.literal_eval(text))
-        except (ValueError, SyntaxError):
-            raise CommandLineError(f"{name}: cannot read {text!r} as a (nested) list of numbers") from None
-    rows = []
-    for row in text.split(";"):
-        items = [s for s in re.split(r"[,\s]+", row.strip()) if s]
-        numbers = [_number(s) for s in items]
-        bad = [s for s, v in zip(items, numbers) if v is None]
-        if bad:
-            raise CommandLineError(f"{name}: expected numbers, got {bad[0]!r}")
-        rows.append(numbers)
-    if len(rows) == 1:
-        return np.asarray(rows[0][0] if len(rows[0]) == 1 else rows[0])
-    if len({len(r) for r in rows}) != 1:
-        raise CommandLineError(f"{name}: rows separated by ';' must have the same length")
-    return np.asarray(rows)
-
 
 def parse_explain_args(loss: ll.losses.Loss, args: list[str]) -> tuple[list[Any], dict[str, Any], Any]:
     """``(inputs, params, sample_weight)`` from ``--INPUT values`` and ``--PARAM value`` options.
@@ -206,7 +202,7 @@ def parse_explain_args(loss: ll.losses.Loss, args: list[str]) -> tuple[list[Any]
     """
     groups: list[tuple[str, list[str], str]] = []
     for token in args:
-        if token.startswith("--") and len(token) > 2 and not _is_number(token):
+        if token.startswith("--") and len(token) > 2 and not is_number(token):
             key, eq, value = token[2:].partition("=")
             groups.append((key.replace("-", "_"), [value] if eq else [], token))
         elif groups:
@@ -237,10 +233,6 @@ def parse_explain_args(loss: ll.losses.Loss, args: list[str]) -> tuple[list[Any]
     return [inputs[n] for n in loss.inputs], params, sample_weight
 
 
-def _is_number(token: str) -> bool:
-    return _number(token) is not None
-
-
 def _valid_options(loss: ll.losses.Loss) -> str:
     params = [f"--{k.replace('_', '-')} (default {p.default!r})" for k, p in loss.params.items()]
     return (
@@ -250,32 +242,89 @@ def _valid_options(loss: ll.losses.Loss) -> str:
     )
 
 
+def loss_options_help(loss: ll.losses.Loss) -> str:
+    """The options ``losslab explain NAME`` takes for ``loss``, from its declaration.
+
+    >>> print(loss_options_help(ll.losses.huber))  # doctest: +NORMALIZE_WHITESPACE
+    Options of huber (from its declaration):
+      --y-pred VALUES         finite real numbers (required)
+      --y-true VALUES         finite real numbers (required)
+      --sample-weight VALUES  per-entry weights of the unreduced loss
+      --delta VALUE           threshold between the quadratic and linear parts (default: 1.0)
+    """
+    rows = [
+        (f"--{n.replace('_', '-')} VALUES", f"{getattr(loss.info, n, '') or 'an array'} (required)")
+        for n in loss.inputs
+    ]
+    rows.append(("--sample-weight VALUES", "per-entry weights of the unreduced loss"))
+    for key, p in loss.params.items():
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(p.default, bool):
+            flag += f"/--no-{key.replace('_', '-')}"
+        else:
+            flag += " VALUE"
+        rows.append((flag, f"{p.doc or key} (default: {p.default!r})"))
+    width = max(20, *(len(f) + 2 for f, _ in rows if len(f) < 24))
+    lines = [f"Options of {loss.name} (from its declaration):"]
+    lines += [f"  {f.ljust(width)}{d}" if len(f) < width else f"  {f}  {d}" for f, d in rows]
+    return "\n".join(lines)
+
+
 @app.command(
     "explain",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],
+    },
 )
 def explain(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="A loss name or alias (see `losslab list`)."),
+    name: str | None = typer.Argument(
+        None, help="A loss name or alias (see `losslab list`).", autocompletion=complete_loss
+    ),
     reduction: str | None = typer.Option(
         None, "--reduction", help="mean, sum or none (default: the loss's own, mean for most)."
     ),
     markdown: bool = typer.Option(False, "--markdown", help="Print markdown instead of text."),
+    as_json: JsonOption = False,
+    show_help: bool = typer.Option(
+        False, "--help", "-h", help="Show this message (with NAME: also the loss's own options) and exit."
+    ),
 ) -> None:
     """Work a loss out step by step: --y-pred 5 --y-true 3 [--PARAM VALUE ...].
 
     Arrays: comma or space separated (--y-pred 0.9,0.2), rows split by ';' ("1,2;3,4").
 
-    Parameters: the loss's own (--delta 1.5, --from-logits, --label-smoothing 0.1).
+    Parameters: the loss's own (--delta 1.5, --from-logits, --label-smoothing 0.1);
+    `losslab explain NAME --help` lists them.
 
     Values are read as int, float, bool, None, a list or a string.
     """
+    if show_help:
+        text = ctx.get_help()
+        if name is not None:
+            text += "\n\n" + loss_options_help(_loss(name))
+        console.print(text, highlight=False, soft_wrap=True)
+        raise typer.Exit()
+    if name is None:
+        raise UsageError("explain needs a loss NAME, e.g. losslab explain huber --y-pred 5 --y-true 3")
     loss = _loss(name)
-    try:
-        inputs, params, sample_weight = parse_explain_args(loss, list(ctx.args))
-        ex = ll.explain.explain(loss, *inputs, reduction=reduction, sample_weight=sample_weight, **params)
-    except (CommandLineError, ValueError, TypeError) as err:
-        _fail(str(err))
+    inputs, params, sample_weight = parse_explain_args(loss, list(ctx.args))
+    ex = ll.explain.explain(loss, *inputs, reduction=reduction, sample_weight=sample_weight, **params)
+    if as_json:
+        emit_json(
+            {
+                "loss": ex.loss,
+                "params": ex.params,
+                "reduction": ex.reduction,
+                "inputs": ex.inputs,
+                "value": ex.value,
+                "grad": ex.grad,
+                "steps": [{"title": s.title, "latex": s.latex, "text": s.text} for s in ex.steps],
+            }
+        )
+        return
     if markdown:
         console.print(Text(ex.to_markdown()), soft_wrap=True)
         return

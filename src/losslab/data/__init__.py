@@ -9,6 +9,7 @@ True
 """
 
 from losslab.data.loading import load_csv
+from losslab.data.prep import BiasVariance, Scaler, bias_variance, resample, standardize, train_test_split
 from losslab.data.synthetic import (
     OUTLIER_INDEX,
     OUTLIER_SHIFT,
@@ -30,8 +31,11 @@ from losslab.data.synthetic import (
 __all__ = [
     "OUTLIER_INDEX",
     "OUTLIER_SHIFT",
+    "BiasVariance",
     "Dataset",
     "DatasetInfo",
+    "Scaler",
+    "bias_variance",
     "circles",
     "get",
     "imbalanced",
@@ -41,7 +45,10 @@ __all__ = [
     "multiclass_blobs",
     "names",
     "outliers",
+    "resample",
     "spirals",
+    "standardize",
+    "train_test_split",
     "two_blobs",
     "xor",
 ]

@@ -19,16 +19,22 @@ from losslab.explain._core import (
     explainer_names,
     has_explainer,
 )
+from losslab.explain.backprop import BackpropExplanation, backprop
+from losslab.explain.optimizer import OptimizerExplanation, optimizer_step
 
 __all__ = [
+    "BackpropExplanation",
     "Context",
     "Explanation",
     "LossCard",
+    "OptimizerExplanation",
     "Step",
+    "backprop",
     "card",
     "catalog_markdown",
     "explain",
     "explainer",
     "explainer_names",
     "has_explainer",
+    "optimizer_step",
 ]

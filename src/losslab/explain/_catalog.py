@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from losslab.losses._spec import TASKS, Loss, get, names
+from losslab.losses._spec import TASKS, Loss, aliases, get, names
 
 __all__ = ["LossCard", "card", "catalog_markdown", "main"]
 
@@ -48,6 +48,10 @@ class LossCard:
     def properties(self) -> dict[str, bool]:
         return {"convex": self.convex, "robust": self.robust, "differentiable": self.differentiable}
 
+    def _repr_markdown_(self) -> str:
+        """The card as in ``docs/losses.md``, for notebooks."""
+        return "\n".join(_section(self))
+
 
 def card(loss: str | Loss) -> LossCard:
     """The :class:`LossCard` of a registered loss (or of its name or alias).
@@ -76,9 +80,19 @@ def card(loss: str | Loss) -> LossCard:
         conventions=info.conventions,
         torch=info.torch,
         keras=info.keras,
-        aliases=tuple(info.aliases),
+        aliases=_aliases_of(loss.name),
         references=tuple(info.references),
     )
+
+
+def _aliases_of(name: str) -> tuple[str, ...]:
+    """Every alias of a loss, bound parameters shown: ``bce_with_logits (from_logits=True)``."""
+    out = []
+    for alias, (target, params) in aliases().items():
+        if target == name:
+            bound = ", ".join(f"{k}={v!r}" for k, v in params.items())
+            out.append(f"{alias} ({bound})" if bound else alias)
+    return tuple(out)
 
 
 def _cell(text: str) -> str:

@@ -165,6 +165,10 @@ class Explanation:
     def __str__(self) -> str:
         return self.to_text()
 
+    def _repr_markdown_(self) -> str:
+        """Notebooks show the worked computation as Markdown (:meth:`to_markdown`)."""
+        return self.to_markdown()
+
 
 @dataclass
 class Context:

@@ -29,9 +29,11 @@ from losslab.losses._spec import (
     Param,
     PointwiseLoss,
     Terms,
+    aliases,
     get,
     names,
     register,
+    register_alias,
 )
 from losslab.losses.adversarial import *  # noqa: F403
 from losslab.losses.classification import *  # noqa: F403
@@ -52,9 +54,11 @@ __all__ = [
     "Param",
     "PointwiseLoss",
     "Terms",
+    "aliases",
     "get",
     "names",
     "register",
+    "register_alias",
     *adversarial.__all__,
     *classification.__all__,
     *composite.__all__,
@@ -70,10 +74,11 @@ __all__ = [
 def _alias_attributes() -> None:
     """``ll.losses.bce`` and friends: every alias is also an attribute (``get`` resolves them too)."""
     namespace = globals()
-    for name in names():
-        loss = get(name)
-        for alias in loss.info.aliases:
-            namespace.setdefault(alias, loss)
+    for alias in aliases():
+        namespace.setdefault(alias, get(alias))
 
+
+# PyTorch's and Keras' names, once every loss is registered.
+from losslab.losses import framework_aliases  # noqa: E402, F401
 
 _alias_attributes()

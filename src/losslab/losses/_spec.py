@@ -24,7 +24,10 @@ returns 0 with a zero gradient (PyTorch returns NaN).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import difflib
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,13 +57,22 @@ __all__ = [
     "Param",
     "PointwiseLoss",
     "Terms",
+    "aliases",
     "get",
     "names",
     "register",
+    "register_alias",
 ]
 
 Reduction = Literal["mean", "sum", "none"]
+#: What a call accepts: the three reductions and the aliases of :data:`REDUCTION_ALIASES`.
+ReductionArg = Literal["mean", "sum", "none", "sum_over_batch_size"] | None
 REDUCTIONS = ("mean", "sum", "none")
+#: Other libraries' spellings of the reductions: Keras' ``"sum_over_batch_size"`` is ``"mean"``;
+#: ``None`` (Keras) is ``"none"``.
+REDUCTION_ALIASES: Mapping[Any, str] = {"sum_over_batch_size": "mean", None: "none"}
+#: PyTorch's keyword names of the two arrays (``F.mse_loss(input=..., target=...)``).
+_KEYWORD_ALIASES = {"input": "y_pred", "target": "y_true"}
 TASKS = (
     "regression",
     "binary",
@@ -212,6 +224,44 @@ class LossInfo:
     kind: str = "elementwise"
     inputs: tuple[str, ...] = ("y_pred", "y_true")
     differentiable_inputs: tuple[str, ...] = ("y_pred",)
+    #: What the loss is good for, as words a recommender can match (see :data:`TRAITS`): the
+    #: declared ones plus those derived from the rest of the declaration.
+    traits: frozenset[str] = frozenset()
+
+
+#: The traits a loss can carry. Derived from the declaration: ``robust`` and ``convex`` (the flags
+#: of the same name), ``bounded_influence`` (a declared gradient bound: one sample moves the fit by
+#: a bounded amount), ``accepts_logits`` (a ``from_logits`` option), ``reweightable``
+#: (``pos_weight``/``class_weight``), ``needs_probabilities`` (``y_pred`` in [0, 1]). Declared:
+#: ``asymmetric`` (under- and over-prediction cost differently), ``handles_imbalance`` (down-weights
+#: easy, majority examples by itself), ``margin`` (a hinge margin), ``counts`` (a count likelihood).
+TRAITS = (
+    "accepts_logits",
+    "asymmetric",
+    "bounded_influence",
+    "convex",
+    "counts",
+    "handles_imbalance",
+    "margin",
+    "needs_probabilities",
+    "reweightable",
+    "robust",
+)
+
+
+def _derived_traits(
+    meta: Mapping[str, Any], params: Mapping[str, Any], bounded: bool, domain: Any
+) -> set[str]:
+    traits = {flag for flag in ("robust", "convex") if meta.get(flag)}
+    if bounded:
+        traits.add("bounded_influence")
+    if "from_logits" in params:
+        traits.add("accepts_logits")
+    if {"pos_weight", "class_weight"} & set(params):
+        traits.add("reweightable")
+    if isinstance(domain, Domain) and domain.low == 0.0 and domain.high == 1.0:
+        traits.add("needs_probabilities")
+    return traits
 
 
 @dataclass
@@ -237,17 +287,50 @@ def _item(x: Any) -> float:
 
 _REGISTRY: dict[str, Loss] = {}
 _ALIASES: dict[str, str] = {}
+#: Aliases that carry parameters (``bce_with_logits``: binary CE with ``from_logits=True``).
+_BOUND_ALIASES: dict[str, Loss] = {}
 
 
 def register(loss: Loss) -> Loss:
     """Add a loss (and its aliases) to the registry; names are unique."""
     for key in (loss.name, *loss.info.aliases):
-        if key in _REGISTRY or key in _ALIASES:
+        if key in _REGISTRY or key in _ALIASES or key in _BOUND_ALIASES:
             raise ValueError(f"register: a loss named {key!r} is already registered")
     _REGISTRY[loss.name] = loss
     for alias in loss.info.aliases:
         _ALIASES[alias] = loss.name
     return loss
+
+
+def register_alias(alias: str, name: str, **params: Any) -> Loss:
+    """Register ``alias`` for the loss ``name``, bound to ``params`` (other libraries' names).
+
+    With no ``params`` the alias resolves to the registered loss itself; with some, to
+    ``get(name).bind(**params)`` (one object, returned by every ``get(alias)``).
+
+    >>> get("bce_with_logits").info.defaults["from_logits"]
+    True
+    """
+    key = alias.strip().lower().replace("-", "_")
+    if key in _REGISTRY or key in _ALIASES or key in _BOUND_ALIASES:
+        raise ValueError(f"register_alias: a loss named {key!r} is already registered")
+    loss = get(name)
+    if params:
+        _BOUND_ALIASES[key] = loss.bind(**params)
+    else:
+        _ALIASES[key] = loss.name
+    return get(key)
+
+
+def aliases() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every alias: ``alias -> (loss name, bound parameters)``, sorted by alias.
+
+    >>> aliases()["l2"], aliases()["bce_with_logits"]
+    (('mse', {}), ('binary_cross_entropy', {'from_logits': True}))
+    """
+    out: dict[str, tuple[str, dict[str, Any]]] = {a: (n, {}) for a, n in _ALIASES.items()}
+    out.update({a: (b.name, dict(b.bound)) for a, b in _BOUND_ALIASES.items()})
+    return dict(sorted(out.items()))
 
 
 def names(task: str | None = None) -> list[str]:
@@ -257,23 +340,52 @@ def names(task: str | None = None) -> list[str]:
     return sorted(n for n, loss in _REGISTRY.items() if task is None or loss.info.task == task)
 
 
-def get(name: str | Loss) -> Loss:
-    """The loss registered under ``name`` or one of its aliases."""
+def get(name: str | Loss, **params: Any) -> Loss:
+    """The loss registered under ``name`` or one of its aliases, bound to ``params`` if any.
+
+    ``get("huber", delta=2.0)`` is ``huber.bind(delta=2.0)``: a loss whose default ``delta`` is 2
+    (as ``ll.optim.get("adam", lr=0.1)`` builds an optimizer). Without ``params`` it returns the
+    registered object itself.
+
+    >>> float(get("huber", delta=2.0)([5.0], [3.0])), float(get("huber")([5.0], [3.0], delta=2.0))
+    (2.0, 2.0)
+    >>> get("l2") is get("mse")
+    True
+    """
     if isinstance(name, Loss):
-        return name
+        return name.bind(**params) if params else name
     if not isinstance(name, str):
         raise TypeError(f"get: name must be a loss name (str), got {name!r}")
     key = name.strip().lower().replace("-", "_")
     key = _ALIASES.get(key, key)
-    if key not in _REGISTRY:
-        known = sorted([*_REGISTRY, *_ALIASES])
+    if key in _BOUND_ALIASES:
+        loss = _BOUND_ALIASES[key]
+    elif key in _REGISTRY:
+        loss = _REGISTRY[key]
+    else:
+        known = sorted([*_REGISTRY, *_ALIASES, *_BOUND_ALIASES])
         close = difflib.get_close_matches(key, known, n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"unknown loss {name!r}.{hint} Valid names: {', '.join(known)}")
-    return _REGISTRY[key]
+    return loss.bind(**params) if params else loss
 
 
 # --------------------------------------------------------------------------- the engine
+
+
+class _CardDoc:
+    """``__doc__`` of a loss class: the class docstring on the class, the loss's card on an
+    instance (so ``help(ll.losses.huber)`` shows the card, built on first use)."""
+
+    def __init__(self, doc: str | None) -> None:
+        self.doc = doc
+
+    def __get__(self, obj: Any, cls: Any = None) -> str | None:
+        if obj is None:
+            return self.doc
+        from losslab.losses._card import card_text
+
+        return card_text(obj)
 
 
 class Loss:
@@ -281,9 +393,22 @@ class Loss:
 
     Subclasses implement ``_prepare`` (convert and validate inputs) and ``_forward`` (return
     :class:`Terms`). A plain ``Loss`` is declared with ``forward`` and ``prepare`` callables.
+
+    The arrays are positional in the declared order -- ``loss(y_pred, y_true)``, PyTorch's
+    ``(input, target)``, the reverse of Keras' ``(y_true, y_pred)`` -- or passed by keyword
+    (``loss(y_true=t, y_pred=p)``, also ``input=``/``target=``). ``reduction`` also takes Keras'
+    ``"sum_over_batch_size"`` (= ``"mean"``) and ``None`` (= ``"none"``).
+    ``inspect.signature(loss)`` and ``help(loss)`` are built from the declaration.
     """
 
     kind = "general"
+    #: Parameters this object is bound to (:meth:`bind`); empty for a registered loss.
+    bound: Mapping[str, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = _CardDoc(cls.__dict__.get("__doc__"))  # type: ignore[assignment]
+
     #: The reduction ``__call__``/``grad``/``value_and_grad`` use when none is given.
     default_reduction: Reduction = "mean"
 
@@ -323,17 +448,55 @@ class Loss:
         meta.setdefault("kind", self.kind)
         meta.setdefault("inputs", self.inputs)
         meta.setdefault("differentiable_inputs", self.differentiable)
+        declared = frozenset(meta.get("traits", ()))
+        unknown = sorted(declared - set(TRAITS))
+        if unknown:
+            raise ValueError(f"Loss: {name} declares unknown traits {unknown}; known: {', '.join(TRAITS)}")
+        domain = getattr(self, "y_pred_domain", None)
+        meta["traits"] = declared | _derived_traits(meta, self.params, grad_bound is not None, domain)
         self.info = LossInfo(
             name=name, task=task, defaults={k: p.default for k, p in self.params.items()}, **meta
         )
-        self.__doc__ = doc or meta.get("summary", "")
+        self.doc = doc
+        self.__signature__ = self._signature()
+
+    def _signature(self) -> inspect.Signature:
+        """``(y_pred, y_true, *, reduction="mean", sample_weight=None, <params with defaults>)``."""
+        kw = inspect.Parameter.KEYWORD_ONLY
+        arrays = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in self.inputs]
+        common = [
+            inspect.Parameter("reduction", kw, default=self.default_reduction),
+            inspect.Parameter("sample_weight", kw, default=None),
+        ]
+        own = [inspect.Parameter(k, kw, default=p.default) for k, p in self.params.items()]
+        return inspect.Signature([*arrays, *common, *own])
+
+    def bind(self, **params: Any) -> Loss:
+        """This loss with new defaults for some parameters (checked now); calls may still override.
+
+        >>> import losslab as ll
+        >>> h2 = ll.losses.huber.bind(delta=2.0)
+        >>> h2, float(h2([5.0], [3.0])), float(h2([5.0], [3.0], delta=1.0))
+        (<losslab loss huber(delta=2.0) (regression)>, 2.0, 1.5)
+        """
+        if not params:
+            return self
+        values = self.resolve_params(params)
+        bound = copy.copy(self)
+        bound.params = {
+            k: dataclasses.replace(p, default=values[k]) if k in params else p for k, p in self.params.items()
+        }
+        bound.bound = {**self.bound, **{k: values[k] for k in params}}
+        bound.info = dataclasses.replace(self.info, defaults={k: p.default for k, p in bound.params.items()})
+        bound.__signature__ = bound._signature()
+        return bound
 
     # -- public API -----------------------------------------------------------------------
 
     def __call__(
         self,
         *inputs: Any,
-        reduction: Reduction = "mean",
+        reduction: ReductionArg = "mean",
         sample_weight: Any = None,
         **params: Any,
     ) -> Any:
@@ -344,7 +507,7 @@ class Loss:
     def grad(
         self,
         *inputs: Any,
-        reduction: Reduction = "mean",
+        reduction: ReductionArg = "mean",
         sample_weight: Any = None,
         **params: Any,
     ) -> Any:
@@ -359,7 +522,7 @@ class Loss:
     def value_and_grad(
         self,
         *inputs: Any,
-        reduction: Reduction = "mean",
+        reduction: ReductionArg = "mean",
         sample_weight: Any = None,
         **params: Any,
     ) -> tuple[Any, Any]:
@@ -450,7 +613,14 @@ class Loss:
         return self._perfect_fn(rng, **self.resolve_params(params))
 
     def __repr__(self) -> str:
-        return f"<losslab loss {self.name} ({self.info.task})>"
+        bound = ", ".join(f"{k}={v!r}" for k, v in self.bound.items())
+        return f"<losslab loss {self.name}{f'({bound})' if bound else ''} ({self.info.task})>"
+
+    def _repr_markdown_(self) -> str:
+        """The loss's card, for notebooks."""
+        from losslab.losses._card import card_markdown
+
+        return card_markdown(self)
 
     # -- hooks ------------------------------------------------------------------------------
 
@@ -474,16 +644,14 @@ class Loss:
     def _evaluate(
         self,
         inputs: tuple[Any, ...],
-        reduction: str,
+        reduction: Any,
         sample_weight: Any,
         params: Mapping[str, Any],
         need_grad: bool,
     ) -> tuple[Any, Any]:
-        if len(inputs) != len(self.inputs):
-            raise TypeError(
-                f"{self.name}: expected {len(self.inputs)} arrays ({', '.join(self.inputs)}), "
-                f"got {len(inputs)}"
-            )
+        inputs, params = self._bind_inputs(inputs, params)
+        if isinstance(reduction, str) or reduction is None:
+            reduction = REDUCTION_ALIASES.get(reduction, reduction)
         check_choice(self.name, "reduction", reduction, REDUCTIONS)
         resolved = self.resolve_params(params)
         xp = array_namespace(*inputs, sample_weight)
@@ -493,6 +661,38 @@ class Loss:
             return fast
         terms = self._forward(xp, arrays, resolved, need_grad)
         return _reduce(self.name, xp, terms, reduction, sample_weight, need_grad, self._single_grad)
+
+    def _bind_inputs(
+        self, inputs: tuple[Any, ...], params: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], Mapping[str, Any]]:
+        """The arrays in declared order, from positional and keyword arguments."""
+        keywords = {_KEYWORD_ALIASES.get(k, k) for k in params} & set(self.inputs)
+        if not keywords:
+            if len(inputs) != len(self.inputs):
+                raise TypeError(
+                    f"{self.name}: expected {len(self.inputs)} arrays ({', '.join(self.inputs)}), "
+                    f"got {len(inputs)}"
+                )
+            return inputs, params
+        rest = dict(params)
+        named: dict[str, Any] = {}
+        for key in list(rest):
+            target = _KEYWORD_ALIASES.get(key, key)
+            if target in self.inputs:
+                if target in named:
+                    raise TypeError(f"{self.name}: {target} is given twice (as {key})")
+                named[target] = rest.pop(key)
+        if len(inputs) > len(self.inputs):
+            raise TypeError(f"{self.name}: expected {len(self.inputs)} arrays, got {len(inputs)}")
+        arrays = list(inputs)
+        for n in self.inputs[: len(inputs)]:
+            if n in named:
+                raise TypeError(f"{self.name}: {n} is given both by position and by keyword")
+        for n in self.inputs[len(inputs) :]:
+            if n not in named:
+                raise TypeError(f"{self.name}: missing {n} (the arrays are {', '.join(self.inputs)})")
+            arrays.append(named[n])
+        return tuple(arrays), rest
 
     @property
     def _single_grad(self) -> bool:
@@ -508,6 +708,10 @@ class Loss:
         need_grad: bool,
     ) -> tuple[Any, Any] | None:
         return None
+
+
+# (subclasses get theirs in __init_subclass__)
+Loss.__doc__ = _CardDoc(Loss.__dict__["__doc__"])  # type: ignore[assignment]
 
 
 def _extend(lo: float, hi: float, x: np.ndarray) -> tuple[float, float]:
@@ -569,9 +773,16 @@ def _weights(
     try:
         w = xp.broadcast_to(w, shape) if tuple(w.shape) != tuple(shape) else w
     except (ValueError, RuntimeError):
+        # One weight per sample, (n,) on (n, k, ...), is Keras' form; here weights broadcast
+        # (NumPy's rule, PyTorch's BCE weight), so (n,) would weigh columns when n == k.
+        hint = (
+            "; for one weight per sample use sample_weight[:, None]"
+            if w.ndim == 1 and len(shape) >= 2 and w.shape[0] == shape[0]
+            else ""
+        )
         raise ValueError(
             f"{name}: sample_weight of shape {tuple(w.shape)} does not broadcast against the "
-            f"unreduced loss of shape {tuple(shape)}"
+            f"unreduced loss of shape {tuple(shape)}{hint}"
         ) from None
     if check and get_config().validate:
         _check_weights_finite(name, xp, w)

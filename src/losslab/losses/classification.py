@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -101,8 +102,31 @@ def _check_pos_weight(where: str, name: str, value: Any) -> Any:
     return _check_weights(where, name, value, scalar=True, strict=True)
 
 
+class ClassWeights(dict[int, float]):
+    """Keras-style class weights ``{class index: weight}``; classes not listed weigh 1."""
+
+    def vector(self, n_classes: int, where: str, name: str) -> np.ndarray:
+        """The weights as one entry per class (PyTorch's ``weight``)."""
+        out = np.ones(n_classes)
+        for k, w in self.items():
+            if k >= n_classes:
+                raise ValueError(f"{where}: {name} has class {k}, but y_pred has {n_classes} classes")
+            out[k] = w
+        return out
+
+
 def _check_class_weight(where: str, name: str, value: Any) -> Any:
-    return _check_weights(where, name, value, scalar=False, strict=False)
+    """One weight per class, as a 1-d array or as a dict ``{class index: weight}`` (Keras)."""
+    if not isinstance(value, Mapping):
+        return _check_weights(where, name, value, scalar=False, strict=False)
+    out = ClassWeights()
+    for k, w in value.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise TypeError(f"{where}: {name} keys must be class indices (int >= 0), got {k!r}")
+        out[int(k)] = check_positive(where, f"{name}[{k}]", w, strict=False)
+    if not out:
+        raise ValueError(f"{where}: {name} must not be an empty dict")
+    return out
 
 
 def _check_alpha_binary(where: str, name: str, value: Any) -> Any:
@@ -128,6 +152,8 @@ CLASS_WEIGHT = Param(None, _check_class_weight, "one weight per class (PyTorch's
 
 def _class_vector(xp: ModuleType, value: Any, like: Any, name: str, where: str) -> Any:
     """A per-class parameter as an array like ``like``; its size must be the class count."""
+    if isinstance(value, ClassWeights):
+        value = value.vector(like.shape[-1], where, name)
     if np.ndim(value) == 0:
         return value
     n = like.shape[-1]
@@ -538,6 +564,7 @@ binary_focal = register(
             {"gamma": 0.5, "alpha": 0.5, "from_logits": True},
         ),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Binary focal loss: cross-entropy down-weighted on easy examples by (1 - p_t)^gamma.",
             formula=(
                 r"\ell = -\alpha_t (1 - p_t)^\gamma \log p_t,\ p_t = y p + (1 - y)(1 - p),"
@@ -609,6 +636,7 @@ hinge = register(
         grad_bound=lambda: 1.0,
         torch_fn=_hinge_torch(1),
         info=dict(
+            traits=("margin",),
             summary="Hinge loss: zero once the score is on the right side by a margin of 1 (SVM).",
             formula=r"\ell = \max(0, 1 - y\hat y),\ y \in \{-1, +1\}",
             gradient=r"\partial\ell/\partial\hat y = -y\ \text{if } y\hat y < 1,\ 0 \text{ otherwise}",
@@ -640,6 +668,7 @@ squared_hinge = register(
         perfect=_signed_perfect,
         torch_fn=_hinge_torch(2),
         info=dict(
+            traits=("margin",),
             summary="Squared hinge: the hinge squared, differentiable, penalizes margin violations more.",
             formula=r"\ell = \max(0, 1 - y\hat y)^2,\ y \in \{-1, +1\}",
             gradient=r"\partial\ell/\partial\hat y = -2y\max(0, 1 - y\hat y)",
@@ -682,6 +711,7 @@ smoothed_hinge = register(
             torch.where(y * s <= 0, 0.5 - y * s, 0.5 * torch.clamp(1 - y * s, min=0) ** 2), reduction
         ),
         info=dict(
+            traits=("margin",),
             summary="Quadratically smoothed hinge (Rennie & Srebro): linear far off, quadratic near margin.",
             formula=(
                 r"\ell = \begin{cases} \tfrac12 - z & z \le 0 \\ \tfrac12 (1 - z)^2 & 0 < z < 1 \\"
@@ -1098,6 +1128,7 @@ categorical_focal = register(
             {"gamma": 3.0, "alpha": (0.25, 0.5, 1.0, 2.0)},
         ),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Categorical focal loss: cross-entropy with each class term scaled by (1 - q_c)^gamma.",
             formula=(
                 r"\ell = -\sum_c \alpha_c\, y_c (1 - q_c)^\gamma \log q_c,"
@@ -1192,6 +1223,7 @@ multiclass_hinge = register(
             {"variant": "crammer_singer", "margin": 2.0},
         ),
         info=dict(
+            traits=("margin",),
             summary="Multiclass hinge on class scores: the true score must beat the others by a margin.",
             formula=(
                 r"\ell = \sum_{j \ne y} \max(0, s_j - s_y + m)\ \text{(Weston-Watkins)},"

@@ -389,6 +389,7 @@ quantile = register(
         grad_bound=lambda tau: max(tau, 1.0 - tau),
         test_params=({"tau": 0.5}, {"tau": 0.1}, {"tau": 0.9}),
         info=dict(
+            traits=("asymmetric",),
             summary="Quantile (pinball) loss: estimates the tau-quantile of y given x.",
             formula=r"\ell = \max\big(\tau(y - \hat y),\ (\tau - 1)(y - \hat y)\big)",
             gradient=(
@@ -508,6 +509,7 @@ asymmetric_mse = register(
             {"under_weight": 1.0, "over_weight": 1.0},
         ),
         info=dict(
+            traits=("asymmetric",),
             summary="Asymmetric MSE: squared error weighted by under_weight when y_pred < y_true.",
             formula=(
                 r"\ell = w(r)\, r^2,\ w(r) = \begin{cases} w_{\text{under}} & r < 0 \\"
@@ -566,6 +568,7 @@ asymmetric_huber = register(
             {"delta": 2.0, "under_weight": 1.0, "over_weight": 1.0},
         ),
         info=dict(
+            traits=("asymmetric",),
             summary="Asymmetric Huber: the Huber loss weighted by under_weight when y_pred < y_true.",
             formula=(
                 r"\ell = w(r)\, \operatorname{huber}_\delta(r),\ w(r) = \begin{cases}"
@@ -657,6 +660,7 @@ poisson_nll = register(
             )
         ),
         info=dict(
+            traits=("counts",),
             summary="Poisson negative log-likelihood for count targets, on log-rates or rates.",
             formula=(
                 r"\ell = e^{\hat y} - y\hat y\ \text{(log\_input)},\quad"

@@ -25,7 +25,7 @@ from typing import Any
 from losslab._core.tree import tree_flatten, tree_unflatten
 from losslab._core.validation import check_positive
 from losslab.losses._numerics import reduce_like_torch
-from losslab.losses._spec import Param, PointwiseLoss, Reduction, register
+from losslab.losses._spec import Param, PointwiseLoss, Reduction, ReductionArg, register
 
 __all__ = ["elastic_net", "l1_regularizer", "l2_regularizer"]
 
@@ -41,17 +41,17 @@ class RegularizerLoss(PointwiseLoss):
     default_reduction: Reduction = "sum"
 
     def __call__(
-        self, *inputs: Any, reduction: Reduction = "sum", sample_weight: Any = None, **params: Any
+        self, *inputs: Any, reduction: ReductionArg = "sum", sample_weight: Any = None, **params: Any
     ) -> Any:
         return self._evaluate_tree(inputs, reduction, sample_weight, params, need_grad=False)[0]
 
     def grad(
-        self, *inputs: Any, reduction: Reduction = "sum", sample_weight: Any = None, **params: Any
+        self, *inputs: Any, reduction: ReductionArg = "sum", sample_weight: Any = None, **params: Any
     ) -> Any:
         return self._evaluate_tree(inputs, reduction, sample_weight, params, need_grad=True)[1]
 
     def value_and_grad(
-        self, *inputs: Any, reduction: Reduction = "sum", sample_weight: Any = None, **params: Any
+        self, *inputs: Any, reduction: ReductionArg = "sum", sample_weight: Any = None, **params: Any
     ) -> tuple[Any, Any]:
         return self._evaluate_tree(inputs, reduction, sample_weight, params, need_grad=True)
 

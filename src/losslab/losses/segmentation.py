@@ -231,6 +231,7 @@ dice = register(
         perfect=_mask_perfect,
         test_params=({}, {"smooth": 0.0}, {"per_sample": False, "smooth": 0.5}),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Soft Dice loss: one minus the soft Sorensen-Dice coefficient of prediction and mask.",
             formula=r"\ell = 1 - \frac{2\sum_i p_i g_i + s}{\sum_i p_i + \sum_i g_i + s}",
             gradient=(
@@ -284,6 +285,7 @@ tversky = register(
         perfect=_mask_perfect,
         test_params=({}, {"alpha": 0.3, "beta": 0.7}, {"alpha": 0.7, "beta": 0.3, "per_sample": False}),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Tversky loss: 1 - TP / (TP + alpha FP + beta FN), weighs FP against FN.",
             formula=r"\ell = 1 - \mathrm{TI},\ \mathrm{TI} = \frac{TP + s}{TP + \alpha FP + \beta FN + s}",
             gradient=(
@@ -319,6 +321,7 @@ focal_tversky = register(
         perfect=_mask_perfect,
         test_params=({}, {"alpha": 0.3, "beta": 0.7, "gamma": 2.0}, {"gamma": 1.5, "per_sample": False}),
         info=dict(
+            traits=("handles_imbalance",),
             summary="Focal Tversky loss: (1 - TI)^gamma, focusing training on poorly segmented samples.",
             formula=r"\ell = (1 - \mathrm{TI})^{\gamma}",
             gradient=(

@@ -13,6 +13,13 @@ activation :math:`\hat y = g(z_L)`. Backprop runs the chain rule layer by layer:
     \text{ through a skip}), \quad
     \delta_{l-1} = f'(z_{l-1}) \odot \frac{\partial \ell}{\partial h_{l-1}}.
 
+Dropout (inverted, Srivastava et al. 2014) multiplies a hidden activation by a mask
+:math:`m_l = [u \ge p_l] / (1 - p_l)`, :math:`u \sim U[0, 1)` (kept with probability
+:math:`1 - p_l`, as ``torch.nn.Dropout`` in training mode): :math:`h_l = m_l \odot f(z_l)` (plus
+the skip), and backprop multiplies by the same mask, :math:`\delta_l = f'(z_l) \odot m_l \odot
+\partial\ell/\partial h_l`. Masks are explicit arguments (``masks=model.dropout_masks(rng, n)``);
+without them every method is the evaluation-mode network, where inverted dropout is the identity.
+
 The loss enters through ``loss.grad``. When the output activation is ``sigmoid`` or ``softmax``
 and the loss has a ``from_logits`` option (binary and categorical cross-entropy, focal), the loss
 is evaluated on the logits :math:`z_L` with ``from_logits=True`` -- the numerically stable path,
@@ -30,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from losslab._core.arrays import as_float
+from losslab._core.validation import check_in_range
 from losslab.losses._spec import Loss, Reduction
 from losslab.losses._spec import get as get_loss
 from losslab.models import activations as _act
@@ -38,6 +46,9 @@ from losslab.models.init import as_rng, initialize
 __all__ = ["Model"]
 
 Params = dict[str, np.ndarray]
+#: Dropout masks, one entry per layer (``None`` where the layer has no dropout; always ``None``
+#: for the output layer), each of shape ``(n_samples, width)`` holding 0 or ``1 / (1 - rate)``.
+Masks = list[np.ndarray | None]
 
 
 class Model:
@@ -57,6 +68,7 @@ class Model:
         init: str = "xavier",
         keys: Sequence[tuple[str, str]] | None = None,
         dtype: Any = np.float64,
+        dropout: float | Sequence[float] = 0.0,
     ) -> None:
         sizes = [int(s) for s in layer_sizes]
         self.layer_sizes = tuple(sizes)
@@ -79,6 +91,79 @@ class Model:
         self.skips: tuple[bool, ...] = tuple(
             self.skip and l < n_layers - 1 and sizes[l] == sizes[l + 1] for l in range(n_layers)
         )
+        #: Dropout rate of each hidden layer's activation (empty for one-layer models).
+        self.dropout: tuple[float, ...] = self._check_dropout(dropout, n_layers - 1)
+
+    def _check_dropout(self, dropout: Any, n_hidden: int) -> tuple[float, ...]:
+        if isinstance(dropout, (list, tuple)):
+            if len(dropout) != n_hidden:
+                raise ValueError(
+                    f"{self.name}: dropout must give one rate per hidden layer ({n_hidden}), "
+                    f"got {len(dropout)} rates"
+                )
+            rates = list(dropout)
+        else:
+            rates = [dropout] * n_hidden
+        out = tuple(check_in_range(self.name, "dropout", r, 0.0, 1.0, closed="left") for r in rates)
+        if n_hidden == 0 and not isinstance(dropout, (list, tuple)) and float(dropout) != 0.0:
+            raise ValueError(f"{self.name}: dropout needs a hidden layer, got dropout={dropout!r}")
+        return out
+
+    @property
+    def has_dropout(self) -> bool:
+        """Whether any hidden layer has a dropout rate > 0."""
+        return any(r > 0.0 for r in self.dropout)
+
+    @property
+    def weight_keys(self) -> tuple[str, ...]:
+        """The names of the weight matrices (``W1, W2, ...``), the parameters a regularizer takes by default."""
+        return tuple(wk for wk, _ in self.keys)
+
+    def dropout_masks(self, rng: np.random.Generator | int | None, n: int) -> Masks | None:
+        r"""Inverted-dropout masks for a batch of ``n`` samples (``None`` when the model has no dropout).
+
+        Layer :math:`l` gets :math:`m = [u \ge p_l] / (1 - p_l)` with :math:`u \sim U[0, 1)` of
+        shape ``(n, n_l)``: each unit is kept with probability :math:`1 - p_l` and scaled so that
+        :math:`E[m] = 1`. Pass the result as ``masks=`` to ``value_and_grad``, ``apply`` or the
+        critic methods to run the training-mode network with exactly these masks.
+        """
+        if not self.has_dropout:
+            return None
+        gen = as_rng(rng, f"{self.name}.dropout_masks")
+        masks: Masks = []
+        for l, rate in enumerate(self.dropout):
+            if rate == 0.0:
+                masks.append(None)
+                continue
+            keep = gen.random((n, self.layer_sizes[l + 1])) >= rate
+            masks.append(keep.astype(self.dtype) / self.dtype.type(1.0 - rate))
+        masks.append(None)
+        return masks
+
+    def _check_masks(self, masks: Any, n: int, where: str) -> Masks | None:
+        if masks is None:
+            return None
+        n_layers = len(self.keys)
+        if not isinstance(masks, (list, tuple)) or len(masks) not in (n_layers - 1, n_layers):
+            raise TypeError(
+                f"{self.name}.{where}: masks must be a list with one entry per hidden layer "
+                f"(model.dropout_masks(rng, n)), got {type(masks).__name__}"
+            )
+        out: Masks = []
+        for l, m in enumerate(masks):
+            if m is None or l == n_layers - 1:
+                if m is not None:
+                    raise ValueError(f"{self.name}.{where}: the output layer takes no dropout mask")
+                out.append(None)
+                continue
+            arr = as_float(np, m, f"masks[{l}]", f"{self.name}.{where}")
+            shape = (n, self.layer_sizes[l + 1])
+            if arr.shape != shape:
+                raise ValueError(f"{self.name}.{where}: masks[{l}] must have shape {shape}, got {arr.shape}")
+            out.append(arr)
+        while len(out) < n_layers:
+            out.append(None)
+        return out
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -134,8 +219,13 @@ class Model:
 
     # -- forward / backward --------------------------------------------------------------------
 
-    def _forward(self, params: Params, X: np.ndarray, keep: bool) -> tuple[np.ndarray, list[Any]]:
-        """Output logits ``z_L`` and (when ``keep``) the cache ``[(h_prev, z, a), ...]``."""
+    def _forward(
+        self, params: Params, X: np.ndarray, keep: bool, masks: Masks | None = None
+    ) -> tuple[np.ndarray, list[Any]]:
+        """Output logits ``z_L`` and (when ``keep``) the cache ``[(h_prev, z, a), ...]``.
+
+        ``a = f(z)`` is the activation before any dropout mask; ``h_prev`` the layer's (masked) input.
+        """
         h = X
         cache: list[Any] = []
         last = len(self.keys) - 1
@@ -152,10 +242,14 @@ class Model:
             a = np.maximum(z, 0.0, out=z) if relu else f(z)
             if keep:
                 cache.append((h, z, a))
+            if masks is not None and masks[l] is not None:
+                a = a * masks[l]
             h = a + h if self.skips[l] else a
         raise AssertionError("unreachable")
 
-    def _backward(self, params: Params, cache: list[Any], dz: np.ndarray) -> Params:
+    def _backward(
+        self, params: Params, cache: list[Any], dz: np.ndarray, masks: Masks | None = None
+    ) -> Params:
         """Gradients of every parameter given ``dz = dloss/dz_L`` (same key order as ``params``)."""
         grads: dict[str, np.ndarray] = {}
         back = self.activation.backward
@@ -165,8 +259,12 @@ class Model:
         for l in range(last, -1, -1):
             wk, bk = self.keys[l]
             h_prev, z, a = cache[l]
+            mask = None if masks is None else masks[l]
             if l == last:
                 dz_l = dz
+            elif mask is not None:  # dloss/da = m * dloss/dh (a fresh array: masked in place below)
+                da = dh * mask
+                dz_l = np.multiply(da, a > 0, out=da) if relu else back(z, a, da)
             elif relu:  # dh is a fresh array from the layer above: mask it in place (unless a skip reads it)
                 dz_l = np.multiply(dh, a > 0, out=None if self.skips[l] else dh)
             else:
@@ -182,15 +280,21 @@ class Model:
 
     # -- public API ----------------------------------------------------------------------------
 
-    def logits(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+    def logits(
+        self, params: Mapping[str, Any], X: npt.ArrayLike, *, masks: Masks | None = None
+    ) -> np.ndarray:
         """The pre-activation output :math:`z_L`, shape ``(n, n_out)``."""
-        z, _ = self._forward(self.check_params(params), self.check_X(X), keep=False)
+        Xa = self.check_X(X)
+        M = self._check_masks(masks, Xa.shape[0], "logits")
+        z, _ = self._forward(self.check_params(params), Xa, keep=False, masks=M)
         return z
 
-    def apply(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
-        """The model's output :math:`g(z_L)`, shape ``(n, n_out)`` (probabilities for logistic/softmax)."""
-        z, _ = self._forward(self.check_params(params), self.check_X(X), keep=False)
-        return self.output_activation.forward(z)
+    def apply(self, params: Mapping[str, Any], X: npt.ArrayLike, *, masks: Masks | None = None) -> np.ndarray:
+        """The model's output :math:`g(z_L)`, shape ``(n, n_out)`` (probabilities for logistic/softmax).
+
+        Evaluation mode unless dropout ``masks`` are given (see :meth:`dropout_masks`).
+        """
+        return self.output_activation.forward(self.logits(params, X, masks=masks))
 
     __call__ = apply
 
@@ -203,18 +307,21 @@ class Model:
         *,
         reduction: Reduction = "mean",
         sample_weight: Any = None,
+        masks: Masks | None = None,
         **loss_params: Any,
     ) -> Any:
         """The loss value of the model's output on ``(X, y)`` (same loss path as ``value_and_grad``)."""
+        Xa = self.check_X(X)
         value, _ = self._value_and_grad(
             self.check_params(params),
-            self.check_X(X),
+            Xa,
             np.asarray(y),
             self._resolve_loss(loss),
             loss_params,
             reduction,
             sample_weight,
             need_grad=False,
+            masks=self._check_masks(masks, Xa.shape[0], "loss"),
         )
         return value
 
@@ -227,22 +334,26 @@ class Model:
         *,
         reduction: Reduction = "mean",
         sample_weight: Any = None,
+        masks: Masks | None = None,
         **loss_params: Any,
     ) -> tuple[Any, Params]:
         """``(loss value, {name: dloss/dparam})`` by manual backprop through ``loss.grad``.
 
         ``loss`` is a registered name, a loss object, or ``None`` for the model's default.
         ``loss_params`` (e.g. ``delta=1.5``) go to the loss. A 1-D ``y`` is accepted when the model
-        has one output. Inputs are never mutated.
+        has one output. ``masks`` (from :meth:`dropout_masks`) run the training-mode network with
+        those dropout masks. Inputs are never mutated.
         """
+        Xa = self.check_X(X)
         return self._value_and_grad(
             self.check_params(params),
-            self.check_X(X),
+            Xa,
             np.asarray(y),
             self._resolve_loss(loss),
             loss_params,
             reduction,
             sample_weight,
+            masks=self._check_masks(masks, Xa.shape[0], "value_and_grad"),
         )
 
     def grad(
@@ -348,12 +459,16 @@ class Model:
 
     # -- critic interface: scores, input gradients, double backprop ------------------------------
 
-    def critic_scores(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+    def critic_scores(
+        self, params: Mapping[str, Any], X: npt.ArrayLike, *, masks: Masks | None = None
+    ) -> np.ndarray:
         """The scalar output as scores of shape ``(n,)`` (``apply(params, X)[:, 0]``); needs ``n_out == 1``."""
         self._check_scalar_output("critic_scores")
-        return self.apply(params, X)[:, 0]
+        return self.apply(params, X, masks=masks)[:, 0]
 
-    def params_vjp(self, params: Mapping[str, Any], X: npt.ArrayLike, cot: npt.ArrayLike) -> Params:
+    def params_vjp(
+        self, params: Mapping[str, Any], X: npt.ArrayLike, cot: npt.ArrayLike, *, masks: Masks | None = None
+    ) -> Params:
         r"""Gradient with respect to the parameters of :math:`\sum_i \langle c_i, \hat y(x_i)\rangle`.
 
         The vector-Jacobian product of the output :math:`\hat y = g(z_L)` with the cotangent
@@ -364,11 +479,14 @@ class Model:
         """
         P, Xa = self.check_params(params), self.check_X(X)
         c = self._check_cot(cot, (Xa.shape[0], self.n_out), self._dtype(P, Xa), "params_vjp")
-        z, cache = self._forward(P, Xa, keep=True)
+        M = self._check_masks(masks, Xa.shape[0], "params_vjp")
+        z, cache = self._forward(P, Xa, keep=True, masks=M)
         out = self.output_activation
-        return self._backward(P, cache, out.backward(z, out.forward(z), c))
+        return self._backward(P, cache, out.backward(z, out.forward(z), c), M)
 
-    def input_grad(self, params: Mapping[str, Any], X: npt.ArrayLike) -> np.ndarray:
+    def input_grad(
+        self, params: Mapping[str, Any], X: npt.ArrayLike, *, masks: Masks | None = None
+    ) -> np.ndarray:
         r"""The gradient :math:`\nabla_x D(x_i)` of the scalar output per sample, shaped like ``X``.
 
         Backprop down to the input, with :math:`u_l = \partial D/\partial z_l` and
@@ -384,7 +502,8 @@ class Model:
         """
         self._check_scalar_output("input_grad")
         P, Xa = self.check_params(params), self.check_X(X)
-        z, cache = self._forward(P, Xa, keep=True)
+        M = self._check_masks(masks, Xa.shape[0], "input_grad")
+        z, cache = self._forward(P, Xa, keep=True, masks=M)
         out, act = self.output_activation, self.activation
         assert out.derivative is not None and act.derivative is not None  # checked above / in __init__
         u = out.derivative(z, out.forward(z))
@@ -394,13 +513,17 @@ class Model:
             _, z_l, a_l = cache[l]
             if l < last:
                 u = act.derivative(z_l, a_l) * dh
+                if M is not None and M[l] is not None:
+                    u *= M[l]
             dh_prev = u @ P[self.keys[l][0]].T
             if self.skips[l]:
                 dh_prev += dh
             dh = dh_prev
         return np.asarray(dh).reshape(np.shape(X))
 
-    def input_grad_vjp(self, params: Mapping[str, Any], X: npt.ArrayLike, cot: npt.ArrayLike) -> Params:
+    def input_grad_vjp(
+        self, params: Mapping[str, Any], X: npt.ArrayLike, cot: npt.ArrayLike, *, masks: Masks | None = None
+    ) -> Params:
         r"""Gradient with respect to the parameters of :math:`S = \sum_i \langle c_i, \nabla_x D(x_i)\rangle`.
 
         The mixed second derivative :math:`\partial^2 D / \partial\theta\,\partial x` contracted with
@@ -437,7 +560,8 @@ class Model:
         self._check_scalar_output("input_grad_vjp")
         P, Xa = self.check_params(params), self.check_X(X)
         c = self._check_cot(cot, np.shape(X), self._dtype(P, Xa), "input_grad_vjp").reshape(Xa.shape)
-        z, cache = self._forward(P, Xa, keep=True)
+        M = self._check_masks(masks, Xa.shape[0], "input_grad_vjp")
+        z, cache = self._forward(P, Xa, keep=True, masks=M)
         out, act = self.output_activation, self.activation
         assert out.derivative is not None and out.second_derivative is not None
         assert act.derivative is not None and act.second_derivative is not None
@@ -445,7 +569,8 @@ class Model:
         # Tangent pass: h_dot_in[l] is the tangent of layer l's input, z_dot[l] of its pre-activation.
         h_dot_in: list[np.ndarray] = []
         z_dot: list[np.ndarray] = []
-        slopes: list[np.ndarray] = []  # f'(z_l) of the hidden layers
+        slopes: list[np.ndarray] = []  # m_l f'(z_l) of the hidden layers (m_l = 1 without dropout)
+        curvatures: list[Any] = []  # m_l f''(z_l)
         h_dot = c
         for l in range(last + 1):
             h_dot_in.append(h_dot)
@@ -453,7 +578,10 @@ class Model:
             if l == last:
                 break
             _, z_l, a_l = cache[l]
-            slopes.append(act.derivative(z_l, a_l))
+            mask = None if M is None else M[l]
+            slopes.append(act.derivative(z_l, a_l) if mask is None else act.derivative(z_l, a_l) * mask)
+            d2 = act.second_derivative(z_l, a_l)
+            curvatures.append(d2 if mask is None else d2 * mask)
             h_next = slopes[l] * z_dot[l]
             h_dot = h_next + h_dot if self.skips[l] else h_next
         # Reverse pass through the primal and the tangent pass.
@@ -467,7 +595,7 @@ class Model:
             wk, bk = self.keys[l]
             h_prev, z_l, a_l = cache[l]
             if l < last:
-                z_bar = slopes[l] * h_bar + act.second_derivative(z_l, a_l) * z_dot[l] * hd_bar
+                z_bar = slopes[l] * h_bar + curvatures[l] * z_dot[l] * hd_bar
                 zd_bar = slopes[l] * hd_bar
             grads[wk] = h_prev.T @ z_bar + h_dot_in[l].T @ zd_bar
             grads[bk] = z_bar.sum(axis=0)
@@ -528,10 +656,11 @@ class Model:
         reduction: Reduction = "mean",
         sample_weight: Any = None,
         need_grad: bool = True,
+        masks: Masks | None = None,
     ) -> tuple[Any, Params]:
         """The unchecked core used by ``value_and_grad`` and the training loop."""
         self._check_targets(X, y)
-        z, cache = self._forward(params, X, keep=need_grad)
+        z, cache = self._forward(params, X, keep=need_grad, masks=masks)
         # A 1-D target with a single output: the loss sees shape (n,).
         squeeze = self.n_out == 1 and y.ndim == 1
         out_act, kw = self._loss_output(loss, loss_params)
@@ -544,7 +673,7 @@ class Model:
             raise TypeError(f"{self.name}: loss {loss.name!r} must return one gradient array for y_pred")
         da = d[:, None] if squeeze else d
         dz = out_act.backward(z, a, da)
-        return value, self._backward(params, cache, dz)
+        return value, self._backward(params, cache, dz, masks)
 
     def _check_targets(self, X: np.ndarray, y: np.ndarray) -> None:
         if y.ndim == 0 or y.shape[0] != X.shape[0]:

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit
 
 from losslab._core.validation import check_choice
 
@@ -54,6 +53,8 @@ class Activation(NamedTuple):
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
+    from scipy.special import expit  # (scipy.special is slow to import: only when used)
+
     return expit(z)
 
 

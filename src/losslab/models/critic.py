@@ -10,6 +10,11 @@ output, while the protocol's scores are ``(batch,)``; :func:`as_critic` wraps a 
 element-wise and ``params_vjp`` takes ``(n,)`` or ``(n, 1)`` cotangents); the wrapper avoids
 broadcasting surprises when the scores are combined with ``(n,)`` arrays, as in a generator step.
 
+A critic with dropout is trained as one thinned network per step: ``as_critic(model, masks=M)``
+fixes the masks ``M = model.dropout_masks(rng, batch)`` for every call of the step (real, fake and
+interpolated batches of one size), so the objective and all its gradients are those of the same
+network; without masks the critic runs in evaluation mode.
+
 >>> import numpy as np, losslab as ll
 >>> model = ll.models.MLP([1, 8, 1], activation="tanh")
 >>> critic = ll.models.as_critic(model)
@@ -28,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from losslab.models._base import Model, Params
+from losslab.models._base import Masks, Model, Params
 
 __all__ = ["ModelCritic", "as_critic"]
 
@@ -36,36 +41,40 @@ __all__ = ["ModelCritic", "as_critic"]
 class ModelCritic:
     """A scalar-output model seen through the :class:`~losslab.losses.Critic` protocol (scores ``(n,)``)."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, masks: Masks | None = None) -> None:
         if not isinstance(model, Model):
             raise TypeError(f"as_critic: model must be a losslab model, got {type(model).__name__}")
         model._check_scalar_output("as_critic")
         self.model = model
+        self.masks = masks
 
     def apply(self, params: Mapping[str, Any], x: npt.ArrayLike) -> np.ndarray:
         """The scores :math:`D(x_i)`, shape ``(n,)``."""
-        return self.model.critic_scores(params, x)
+        return self.model.critic_scores(params, x, masks=self.masks)
 
     def params_vjp(self, params: Mapping[str, Any], x: npt.ArrayLike, cot: npt.ArrayLike) -> Params:
         r"""Gradient with respect to ``params`` of :math:`\sum_i c_i D(x_i)`, ``cot`` of shape ``(n,)``."""
-        return self.model.params_vjp(params, x, cot)
+        return self.model.params_vjp(params, x, cot, masks=self.masks)
 
     def input_grad(self, params: Mapping[str, Any], x: npt.ArrayLike) -> np.ndarray:
         r""":math:`\nabla_x D(x_i)` per sample, shaped like ``x``."""
-        return self.model.input_grad(params, x)
+        return self.model.input_grad(params, x, masks=self.masks)
 
     def input_grad_vjp(self, params: Mapping[str, Any], x: npt.ArrayLike, cot: npt.ArrayLike) -> Params:
         r"""Gradient with respect to ``params`` of :math:`\sum_i \langle c_i, \nabla_x D(x_i)\rangle`."""
-        return self.model.input_grad_vjp(params, x, cot)
+        return self.model.input_grad_vjp(params, x, cot, masks=self.masks)
 
     def __repr__(self) -> str:
         return f"as_critic({self.model!r})"
 
 
-def as_critic(model: Model) -> ModelCritic:
+def as_critic(model: Model, masks: Masks | None = None) -> ModelCritic:
     """``model`` as a WGAN-GP critic whose ``apply`` returns scores of shape ``(n,)``.
+
+    ``masks`` (from ``model.dropout_masks(rng, n)``) fix the dropout masks of every call, for a
+    critic with dropout in training mode; ``None`` is evaluation mode.
 
     Raises ``ValueError`` for a model with several outputs or a softmax output (the input gradient
     of a vector output is a Jacobian), ``TypeError`` for anything that is not a losslab model.
     """
-    return ModelCritic(model)
+    return ModelCritic(model, masks)

@@ -27,6 +27,14 @@ class MLP(Model):
     ``init`` names the weight initializer (:mod:`losslab.models.init`; default ``"xavier"``,
     biases zero).
 
+    ``dropout`` is the inverted-dropout rate :math:`p \in [0, 1)` of every hidden layer (a float)
+    or of each one (a list): in training :math:`h_l = m_l \odot f(z_l)` with
+    :math:`m_l = [u \ge p] / (1 - p)`, so that :math:`E[h_l]` is the evaluation-mode activation
+    and evaluation needs no rescaling (``torch.nn.Dropout``'s convention). The masks are drawn
+    by :meth:`dropout_masks` -- in :func:`~losslab.train.fit` from its ``seed``, one draw per
+    step -- and given to ``value_and_grad(..., masks=...)``; without masks the network runs in
+    evaluation mode.
+
     >>> import numpy as np, losslab as ll
     >>> model = ll.models.MLP([2, 2, 1], activation="sigmoid", output_activation="sigmoid")
     >>> params = model.init(0)
@@ -46,6 +54,7 @@ class MLP(Model):
         init: str = "xavier",
         *,
         dtype: Any = np.float64,
+        dropout: float | Sequence[float] = 0.0,
     ) -> None:
         if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
             raise TypeError(f"MLP: layer_sizes must be a list of integers, got {layer_sizes!r}")
@@ -62,6 +71,7 @@ class MLP(Model):
             skip=skip,
             init=init,
             dtype=dtype,
+            dropout=dropout,
         )
         if self.output_activation.name == "sigmoid":
             self.default_loss = "binary_cross_entropy"
@@ -72,5 +82,7 @@ class MLP(Model):
         out = self.output_activation.name
         return (
             f"MLP({list(self.layer_sizes)}, activation={self.activation.name!r}, "
-            f"output_activation={out!r}, skip={self.skip})"
+            f"output_activation={out!r}, skip={self.skip}"
+            + (f", dropout={list(self.dropout)}" if self.has_dropout else "")
+            + ")"
         )

@@ -9,7 +9,7 @@ tools (numerical gradient, gradient check, random search) in :mod:`losslab.optim
 ``adamw``; compiled when the optional Numba extra is installed) -- the same numbers, bitwise.
 """
 
-from losslab.optim import schedules
+from losslab.optim import cards, schedules
 from losslab.optim.base import (
     ChainState,
     EmptyState,
@@ -28,16 +28,26 @@ from losslab.optim.gradients import (
     random_search,
 )
 from losslab.optim.optimizers import (
+    Description,
     adagrad,
     adam,
     adamw,
+    describe,
+    ema_momentum,
     gd,
     get,
     momentum,
     names,
     nesterov,
+    newton,
     rmsprop,
     sgd,
+    velocity,
+)
+from losslab.optim.second_order import (
+    ScaleByFullMatrixAdagradState,
+    scale_by_full_matrix_adagrad,
+    scale_by_newton,
 )
 from losslab.optim.transforms import (
     MultiStepsState,
@@ -68,6 +78,7 @@ from losslab.optim.transforms import (
 
 __all__ = [
     "ChainState",
+    "Description",
     "EmptyState",
     "GradcheckResult",
     "GradientTransformation",
@@ -75,6 +86,7 @@ __all__ = [
     "RandomSearchResult",
     "ReduceOnPlateauState",
     "ScaleByAdagradState",
+    "ScaleByFullMatrixAdagradState",
     "ScaleByAdamState",
     "ScaleByLearningRateState",
     "ScaleByRmsState",
@@ -86,11 +98,14 @@ __all__ = [
     "adamw",
     "add_decayed_weights",
     "apply_updates",
+    "cards",
     "chain",
     "clip_by_global_norm",
     "clip_by_value",
     "decoupled_weight_decay",
+    "describe",
     "ema",
+    "ema_momentum",
     "gd",
     "get",
     "gradcheck",
@@ -100,6 +115,7 @@ __all__ = [
     "names",
     "nesterov",
     "nesterov_lookahead",
+    "newton",
     "numerical_grad",
     "random_search",
     "reduce_on_plateau",
@@ -107,12 +123,15 @@ __all__ = [
     "scale",
     "scale_by_adagrad",
     "scale_by_adam",
+    "scale_by_full_matrix_adagrad",
     "scale_by_learning_rate",
+    "scale_by_newton",
     "scale_by_rms",
     "schedules",
     "sgd",
     "step",
     "sutskever_nesterov",
     "trace",
+    "velocity",
     "velocity_momentum",
 ]

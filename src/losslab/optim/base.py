@@ -18,6 +18,12 @@ written to: new parameters and states are fresh arrays.
 Extra keyword arguments of ``update`` (such as ``value=loss`` for
 :func:`~losslab.optim.reduce_on_plateau`) are passed by :func:`chain` to every transformation
 whose ``update`` accepts them (by name or through ``**extra``); the others never see them.
+
+A transformation that cannot work without such an argument declares it in ``extra_args`` (e.g.
+Newton's method needs ``hessian=``, the curvature at ``params``): the caller --
+:func:`~losslab.train.fit`, :func:`~losslab.train.race` -- reads that declaration and supplies
+them (Optax's ``GradientTransformationExtraArgs`` precedent); a :func:`chain` declares the union of
+its parts'.
 """
 
 from __future__ import annotations
@@ -53,11 +59,16 @@ class GradientTransformation(NamedTuple):
     equal to ``update`` followed by :func:`apply_updates` (bitwise, on the same machine), made in
     fewer passes over memory. ``None`` (the default) means "no fused form"; call
     :func:`losslab.optim.step` rather than this field, it falls back to ``update``.
+
+    ``extra_args`` names the keyword arguments ``update`` needs from its caller beyond
+    ``(grads, state, params)`` -- ``frozenset({"hessian"})`` for :func:`~losslab.optim.newton` --
+    so that a training loop knows what to compute and pass.
     """
 
     init: Callable[[Params], State]
     update: Callable[..., tuple[Updates, State]]
     step: Callable[..., tuple[Params, State]] | None = None
+    extra_args: frozenset[str] = frozenset()
 
 
 class EmptyState(NamedTuple):
@@ -97,6 +108,7 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
             raise TypeError(f"chain: argument {i} must be a GradientTransformation, got {type(t).__name__}")
 
     accepted = [_extra_arguments(t.update) for t in transformations]
+    needed = frozenset().union(*(t.extra_args for t in transformations))
     last = transformations[-1] if transformations else None
     last_step = None if last is None else last.step
     accepted_step = None if last_step is None else _extra_arguments(last_step)
@@ -115,7 +127,7 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
         return grads, ChainState(tuple(new_states))
 
     if last_step is None:
-        return GradientTransformation(init, update)
+        return GradientTransformation(init, update, None, needed)
     final_step = last_step
 
     def fused_step(
@@ -132,7 +144,7 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
         new_states.append(s)
         return new_params, ChainState(tuple(new_states))
 
-    return GradientTransformation(init, update, fused_step)
+    return GradientTransformation(init, update, fused_step, needed)
 
 
 def _extra_arguments(fn: Callable[..., Any]) -> frozenset[str] | None:

@@ -186,10 +186,11 @@ def ema(decay: float, *, debias: bool = False) -> GradientTransformation:
 
 
 class VelocityMomentumState(NamedTuple):
-    """The velocity :math:`v` (lr included) and the update count."""
+    """The velocity :math:`v` (lr included), the update count and the rate of the latest update."""
 
     step: int
     velocity: Tree
+    lr: float = math.nan
 
 
 def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransformation:
@@ -211,16 +212,21 @@ def velocity_momentum(lr: LearningRate, beta: float = 0.9) -> GradientTransforma
     ) -> tuple[Tree, VelocityMomentumState]:
         eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v + eta * _as_float(g), grads, state.velocity)
-        return tree_map(np.negative, v), VelocityMomentumState(state.step + 1, v)
+        return tree_map(np.negative, v), VelocityMomentumState(state.step + 1, v, eta)
 
     return GradientTransformation(init, update)
 
 
 class SutskeverNesterovState(NamedTuple):
-    """The velocity :math:`v` of Sutskever's Nesterov method and the update count."""
+    """The velocity :math:`v` of Sutskever's Nesterov method, the update count and :math:`\beta`."""
 
     step: int
     velocity: Tree
+    beta: float = math.nan
+
+    def lookahead(self, params: Tree) -> Tree:
+        r"""The point :math:`x + \beta v` where the next gradient is taken (:func:`nesterov_lookahead`)."""
+        return nesterov_lookahead(params, self, self.beta)
 
 
 def sutskever_nesterov(lr: LearningRate, beta: float = 0.9) -> GradientTransformation:
@@ -247,14 +253,14 @@ def sutskever_nesterov(lr: LearningRate, beta: float = 0.9) -> GradientTransform
     beta = check_in_range("sutskever_nesterov", "beta", beta, 0.0, 1.0, closed="both")
 
     def init(params: Tree) -> SutskeverNesterovState:
-        return SutskeverNesterovState(0, _zeros(params))
+        return SutskeverNesterovState(0, _zeros(params), beta)
 
     def update(
         grads: Tree, state: SutskeverNesterovState, params: Tree = None, **extra: Any
     ) -> tuple[Tree, SutskeverNesterovState]:
         eta = _lr_at(lr, state.step)
         v = tree_map(lambda g, v: beta * v - eta * _as_float(g), grads, state.velocity)
-        return v, SutskeverNesterovState(state.step + 1, v)
+        return v, SutskeverNesterovState(state.step + 1, v, beta)
 
     return GradientTransformation(init, update)
 
@@ -393,6 +399,7 @@ def _adam_leaf(
     param_coef: float = 0.0,
     grad_param_coef: float = 0.0,
     apply: bool = False,
+    eps_inside: float = 0.0,
 ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray | None]:
     r"""One Adam step for one leaf, in cache-sized blocks, into fresh output arrays.
 
@@ -407,6 +414,8 @@ def _adam_leaf(
     :math:`p + u` -- exactly what :func:`~losslab.optim.apply_updates` would make of :math:`u` --
     in place of :math:`u`, without writing :math:`u` to memory; with Numba installed the whole
     step is one compiled pass (:mod:`losslab.optim._compiled`, bitwise equal).
+    ``eps_inside`` is added under the root, :math:`\sqrt{\hat v + \epsilon_{in}}` (the
+    ``eps_placement="inside"`` form; NumPy blocks only).
     """
     g = _as_float(g)
     dtype = np.result_type(g.dtype, m.dtype)
@@ -419,7 +428,7 @@ def _adam_leaf(
         # a parameter of another dtype or shape (integers, a broadcast leaf): unfused, as apply_updates
         u, m_new, v_new, vm_new = _adam_leaf(
             g, m, v, v_max, b1=b1, b2=b2, eps=eps, coef=coef, root_scale=root_scale, param=param,
-            param_coef=param_coef, grad_param_coef=grad_param_coef,
+            param_coef=param_coef, grad_param_coef=grad_param_coef, eps_inside=eps_inside,
         )  # fmt: skip
         return _add_leaf(param, u), m_new, v_new, vm_new
     pf = None
@@ -432,7 +441,7 @@ def _adam_leaf(
     vm_out = None if vmf is None else _buffers.empty(n, dtype)
     c1, c2 = 1.0 - b1, 1.0 - b2
     scaled_coef, scaled_eps = coef / root_scale, eps / root_scale
-    if apply and pf is not None and _compiled.available():
+    if apply and pf is not None and eps_inside == 0.0 and _compiled.available():
         _compiled.adam_step(
             pf, gf, mf, vf, vmf, (u_out, m_out, v_out, vm_out), c1=c1, c2=c2, b2=b2,
             scaled_coef=scaled_coef, scaled_eps=scaled_eps,
@@ -468,7 +477,11 @@ def _adam_leaf(
             src = vo
             if vm_out is not None and vmf is not None:
                 src = np.maximum(vmf[start:stop], vo, out=vm_out[start:stop])
-            np.sqrt(src, out=t)
+            if eps_inside:
+                np.add(src, eps_inside, out=t)
+                np.sqrt(t, out=t)
+            else:
+                np.sqrt(src, out=t)
             t += scaled_eps
             np.multiply(mo, scaled_coef, out=uo)
             uo /= t
@@ -501,12 +514,26 @@ def _adam_coefficients(
     Algorithm 1 (and PyTorch): :math:`\hat m / (\sqrt{\hat v} + \epsilon)`, i.e. coef
     :math:`= s/(1-\beta_1^t)`, root_scale :math:`= 1/\sqrt{1-\beta_2^t}`. Keras' "epsilon hat":
     :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)`, :math:`u = \eta_t m/(\sqrt v + \hat\epsilon)`.
+    ``"inside"`` (:math:`\hat m/\sqrt{\hat v + \epsilon}`) has Algorithm 1's coefficients, its
+    :math:`\epsilon` going under the root (see :func:`_adam_eps`).
     """
     bc1 = _bias_correction(b1, count)
     bc2 = _bias_correction(b2, count)
     if eps_placement == "keras":
         return scale_factor * math.sqrt(bc2) / bc1, 1.0
     return scale_factor / bc1, 1.0 / math.sqrt(bc2)
+
+
+def _adam_eps(eps: float, b2: float, count: int, eps_placement: str) -> tuple[float, float]:
+    r"""``(eps outside, eps inside)`` of the kernel's :math:`c\,m / (r\sqrt{v + \epsilon_{in}} + \epsilon)`.
+
+    ``"inside"``: :math:`\hat m / \sqrt{v/(1-\beta_2^t) + \epsilon} = \hat m \sqrt{1-\beta_2^t} /
+    \sqrt{v + \epsilon(1-\beta_2^t)}`, so :math:`\epsilon_{in} = \epsilon(1-\beta_2^t)` and no
+    outer :math:`\epsilon`; the other placements add :math:`\epsilon` outside.
+    """
+    if eps_placement == "inside":
+        return 0.0, eps * _bias_correction(b2, count)
+    return eps, 0.0
 
 
 def _adam_transformation(
@@ -532,6 +559,7 @@ def _adam_transformation(
         count = state.step + 1
         eta = 1.0 if lr is None else _lr_at(lr, state.step)
         coef, root_scale = _adam_coefficients(count, b1, b2, 1.0 if lr is None else -eta, eps_placement)
+        eps_out, eps_in = _adam_eps(eps, b2, count, eps_placement)
         param_coef = grad_coef = 0.0
         if weight_decay != 0.0:
             _need_params(where, params)
@@ -550,13 +578,14 @@ def _adam_transformation(
                 vm,
                 b1=b1,
                 b2=b2,
-                eps=eps,
+                eps=eps_out,
                 coef=coef,
                 root_scale=root_scale,
                 param=p,
                 param_coef=param_coef,
                 grad_param_coef=grad_coef,
                 apply=apply,
+                eps_inside=eps_in,
             ),
             grads,
             state.mu,
@@ -594,7 +623,7 @@ def scale_by_adam(
     b2: float = 0.999,
     eps: float = 1e-8,
     amsgrad: bool = False,
-    eps_placement: Literal["algorithm1", "keras"] = "algorithm1",
+    eps_placement: Literal["algorithm1", "keras", "inside"] = "algorithm1",
 ) -> GradientTransformation:
     r"""Adam's direction :math:`\hat m_t / (\sqrt{\hat v_t} + \epsilon)`, as ``torch.optim.Adam``.
 
@@ -609,13 +638,19 @@ def scale_by_adam(
     ``"keras"`` uses the paper's "epsilon hat" form (Section 2, Keras/TensorFlow):
     :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)`, :math:`\theta \mathrel{-}= \eta_t m_t / (\sqrt{v_t}
     + \hat\epsilon)`, which equals Algorithm 1 with :math:`\epsilon = \hat\epsilon/\sqrt{1-\beta_2^t}`.
+    ``"inside"`` puts :math:`\epsilon` under the root, :math:`u_t = \hat m_t / \sqrt{\hat v_t +
+    \epsilon}` -- the form the curriculum prints (003) and Optax's ``eps_root`` (with its ``eps=0``);
+    no PyTorch or Keras Adam has it. The two agree when :math:`\hat v_t \gg \epsilon^2` (outside)
+    and :math:`\hat v_t \gg \epsilon` (inside), so inside damps small gradients far sooner: with
+    :math:`\epsilon = 10^{-8}` a first gradient of :math:`10^{-4}` gives a step of :math:`0.71\eta`
+    inside and :math:`\eta` outside.
 
     References: Kingma & Ba (2015), arXiv:1412.6980; Reddi, Kale, Kumar (2018), "On the
     Convergence of Adam and Beyond", ICLR.
     """
     b1, b2 = _check_betas("scale_by_adam", b1, b2)
     eps = check_positive("scale_by_adam", "eps", eps, strict=False)
-    check_choice("scale_by_adam", "eps_placement", eps_placement, ("algorithm1", "keras"))
+    check_choice("scale_by_adam", "eps_placement", eps_placement, ("algorithm1", "keras", "inside"))
     return _adam_transformation(
         "scale_by_adam", b1=b1, b2=b2, eps=eps, amsgrad=bool(amsgrad), eps_placement=eps_placement, lr=None
     )
@@ -788,7 +823,7 @@ def multi_steps(inner: GradientTransformation, every_k: int) -> GradientTransfor
         updates, inner_state = inner.update(mean, state.inner_state, params, **extra)
         return updates, MultiStepsState(0, _zeros(total), inner_state)
 
-    return GradientTransformation(init, update)
+    return GradientTransformation(init, update, None, inner.extra_args)
 
 
 # ----------------------------------------------------------------------------- plateau

@@ -8,7 +8,7 @@
 (3, 3)
 """
 
-from losslab.train import metrics
+from losslab.train import curriculum, metrics, regularization, weighting
 from losslab.train.callbacks import (
     Callback,
     EarlyStopping,
@@ -17,26 +17,38 @@ from losslab.train.callbacks import (
     TrainingRun,
     ValidationPlateau,
 )
+from losslab.train.gan import GAN_FAMILIES, GanHistory, fit_gan
 from losslab.train.history import History
 from losslab.train.loop import fit, learning_rate_of
-from losslab.train.race import RaceEntry, race
-from losslab.train.recipes import MODEL_KINDS, default_loss, evaluate, make_model
+from losslab.train.multitask import MultiTask, multitask
+from losslab.train.race import RaceEntry, RaceResults, race
+from losslab.train.recipes import MODEL_KINDS, class_report, default_loss, evaluate, make_model
 
 __all__ = [
+    "GAN_FAMILIES",
     "MODEL_KINDS",
     "Callback",
     "EarlyStopping",
+    "GanHistory",
     "GradientNormThreshold",
     "History",
     "LossChangeThreshold",
+    "MultiTask",
     "RaceEntry",
+    "RaceResults",
     "TrainingRun",
     "ValidationPlateau",
+    "class_report",
+    "curriculum",
     "default_loss",
     "evaluate",
     "fit",
+    "fit_gan",
     "learning_rate_of",
     "make_model",
     "metrics",
+    "multitask",
     "race",
+    "regularization",
+    "weighting",
 ]

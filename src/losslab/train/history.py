@@ -32,6 +32,12 @@ class History:
         why training ended early (early stopping, a convergence criterion, divergence), else ``None``.
     ``diverged``
         whether the loss or the gradient became non-finite.
+    ``arrays``
+        per epoch, the array-valued metrics: ``"confusion_matrix"`` (``(K, K)``, rows true classes),
+        ``"recall_per_class"`` and the other per-class metrics (``(K,)``), ``"val_..."`` with
+        validation data.
+    ``curriculum``
+        with a curriculum: each epoch's sample weights, an ``(n,)`` array per epoch (0 = left out).
     """
 
     params: Any = None
@@ -41,6 +47,8 @@ class History:
     stop_reason: str | None = None
     diverged: bool = False
     best_epoch: int | None = None
+    curriculum: list[np.ndarray] | None = None
+    arrays: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     @property
     def loss(self) -> np.ndarray:

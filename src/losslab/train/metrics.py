@@ -18,11 +18,21 @@ roc_auc                 area under the ROC curve = :math:`P(s_+ > s_-) + \tfrac1
 pr_auc                  average precision :math:`\sum_k (R_k - R_{k-1}) P_k` over the distinct
                         score thresholds (scikit-learn's ``average_precision_score``; no
                         interpolation)
+confusion_matrix        :math:`C_{ij}` = number of samples of true class :math:`i` predicted as
+                        :math:`j` (rows true, columns predicted: scikit-learn's layout)
 r2                      :math:`1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2` (1 for a perfect fit
                         of a constant target, 0 for an imperfect one, as scikit-learn)
 mae                     :math:`\frac1n \sum |\hat y - y|`
 rmse                    :math:`\sqrt{\frac1n \sum (\hat y - y)^2}`
 ======================= ==========================================================================
+
+``precision``, ``recall`` and ``f1`` take ``average``: ``"auto"`` (default: ``"binary"`` -- class
+1 -- for one score per sample, ``"macro"`` for class probabilities), ``"binary"``, ``"macro"``
+(unweighted mean over the classes), ``"micro"`` (from the pooled counts), or ``None``: one value
+per class :math:`0, \dots, K-1` (scikit-learn's ``average=None``; 002 §11 Q3's per-class recall).
+The metrics ``precision_per_class``, ``recall_per_class``, ``f1_per_class`` and
+``confusion_matrix`` return arrays; :func:`~losslab.train.fit` keeps array-valued metrics per
+epoch in ``history.arrays``.
 """
 
 from __future__ import annotations
@@ -32,26 +42,29 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from losslab._core.validation import check_choice
 
 __all__ = [
     "accuracy",
     "average_precision",
+    "confusion_matrix",
     "f1",
+    "f1_per_class",
     "get",
     "mae",
     "names",
     "pr_auc",
     "precision",
+    "precision_per_class",
     "r2",
     "recall",
+    "recall_per_class",
     "rmse",
     "roc_auc",
 ]
 
-Average = Literal["binary", "macro", "micro"]
+Average = Literal["auto", "binary", "macro", "micro"]
 
 
 def _arrays(where: str, y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +109,33 @@ def accuracy(y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float =
     return float(np.mean(pred == true))
 
 
+def _n_classes(y_pred: npt.ArrayLike, pred: np.ndarray, true: np.ndarray) -> int:
+    shape = np.shape(y_pred)
+    if len(shape) == 2 and shape[1] > 1:
+        return int(shape[1])
+    return max(int(pred.max(initial=0)), int(true.max(initial=0)), 1) + 1
+
+
+def confusion_matrix(
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, n_classes: int | None = None
+) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class ``i`` predicted as ``j``, shape ``(K, K)``.
+
+    ``K`` = ``n_classes``, else the number of columns of class probabilities, else the largest
+    label + 1 (at least 2).
+
+    >>> confusion_matrix([0.9, 0.2, 0.7, 0.1], [1, 0, 0, 1]).tolist()
+    [[1, 1], [1, 1]]
+    """
+    pred, true = _labels("confusion_matrix", y_pred, y_true, threshold)
+    k = _n_classes(y_pred, pred, true) if n_classes is None else int(n_classes)
+    if pred.size and (
+        max(int(pred.max()), int(true.max())) >= k or min(int(pred.min()), int(true.min())) < 0
+    ):
+        raise ValueError(f"confusion_matrix: labels must be in [0, {k}), got {sorted(set(true.tolist()))}")
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k)
+
+
 def _counts(pred: np.ndarray, true: np.ndarray, cls: int) -> tuple[int, int, int]:
     tp = int(np.sum((pred == cls) & (true == cls)))
     fp = int(np.sum((pred == cls) & (true != cls)))
@@ -113,12 +153,20 @@ def _prf(
     y_true: npt.ArrayLike,
     threshold: float,
     average: Average | None,
-) -> tuple[float, float, float]:
+) -> tuple[Any, Any, Any]:
     pred, true = _labels(where, y_pred, y_true, threshold)
     multiclass = np.asarray(y_pred).ndim == 2 and np.asarray(y_pred).shape[1] > 1
     if average is None:
+        C = confusion_matrix(y_pred, y_true, threshold=threshold).astype(np.float64)
+        hits = np.diag(C)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pc = np.where(C.sum(axis=0) > 0, hits / C.sum(axis=0), 0.0)
+            rc = np.where(C.sum(axis=1) > 0, hits / C.sum(axis=1), 0.0)
+            fc = np.where(pc + rc > 0, 2 * pc * rc / (pc + rc), 0.0)
+        return pc, rc, fc
+    if average == "auto":
         average = "macro" if multiclass else "binary"
-    check_choice(where, "average", average, ("binary", "macro", "micro"))
+    check_choice(where, "average", average, ("auto", "binary", "macro", "micro", None))
     if average == "binary":
         tp, fp, fn = _counts(pred, true, 1)
         p, r = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
@@ -136,24 +184,52 @@ def _prf(
 
 
 def precision(
-    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = None
-) -> float:
-    """:math:`TP/(TP+FP)` for the positive class 1 (``average="macro"``/``"micro"`` for several classes)."""
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = "auto"
+) -> Any:
+    """:math:`TP/(TP+FP)` for the positive class 1 (``average="macro"``/``"micro"`` for several
+    classes).
+
+    ``average=None``: one value per class (an array), as scikit-learn.
+    """
     return _prf("precision", y_pred, y_true, threshold, average)[0]
 
 
+def precision_per_class(
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5
+) -> np.ndarray:
+    """``precision(..., average=None)``: one value per class :math:`0, \\dots, K-1`."""
+    return np.asarray(_prf("precision", y_pred, y_true, threshold, None)[0])
+
+
 def recall(
-    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = None
-) -> float:
-    """:math:`TP/(TP+FN)` for the positive class 1 (``average="macro"``/``"micro"`` for several classes)."""
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = "auto"
+) -> Any:
+    """:math:`TP/(TP+FN)` for the positive class 1 (``average="macro"``/``"micro"`` for several
+    classes).
+
+    ``average=None``: one value per class (an array), as scikit-learn.
+    """
     return _prf("recall", y_pred, y_true, threshold, average)[1]
 
 
+def recall_per_class(y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5) -> np.ndarray:
+    """``recall(..., average=None)``: one value per class :math:`0, \\dots, K-1`."""
+    return np.asarray(_prf("recall", y_pred, y_true, threshold, None)[1])
+
+
 def f1(
-    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = None
-) -> float:
-    """Harmonic mean of precision and recall, :math:`2PR/(P+R)`."""
+    y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5, average: Average | None = "auto"
+) -> Any:
+    """Harmonic mean of precision and recall, :math:`2PR/(P+R)`.
+
+    ``average=None``: one value per class (an array), as scikit-learn.
+    """
     return _prf("f1", y_pred, y_true, threshold, average)[2]
+
+
+def f1_per_class(y_pred: npt.ArrayLike, y_true: npt.ArrayLike, *, threshold: float = 0.5) -> np.ndarray:
+    """``f1(..., average=None)``: one value per class :math:`0, \\dots, K-1`."""
+    return np.asarray(_prf("f1", y_pred, y_true, threshold, None)[2])
 
 
 def _binary_scores(
@@ -177,6 +253,8 @@ def roc_auc(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
     .. math:: \mathrm{AUC} = \Big(\sum_{i: y_i=1} \mathrm{rank}(s_i) - n_+(n_+ + 1)/2\Big) / (n_+ n_-)
     """
     s, t = _binary_scores("roc_auc", y_pred, y_true)
+    from scipy.stats import rankdata  # (scipy.stats is slow to import: only when used)
+
     ranks = rankdata(s)  # average ranks for ties
     n_pos = t.sum()
     n_neg = t.size - n_pos
@@ -229,11 +307,15 @@ def rmse(y_pred: npt.ArrayLike, y_true: npt.ArrayLike) -> float:
     return float(np.sqrt(np.mean((p - t) ** 2)))
 
 
-_METRICS: dict[str, Callable[..., float]] = {
+_METRICS: dict[str, Callable[..., Any]] = {
     "accuracy": accuracy,
     "precision": precision,
     "recall": recall,
     "f1": f1,
+    "precision_per_class": precision_per_class,
+    "recall_per_class": recall_per_class,
+    "f1_per_class": f1_per_class,
+    "confusion_matrix": confusion_matrix,
     "roc_auc": roc_auc,
     "pr_auc": average_precision,
     "average_precision": average_precision,

@@ -1,0 +1,237 @@
+"""Run the experiments and write the tour: ``DIR/index.html`` (one self-contained page) and
+``DIR/results.json``, written to a temporary directory first and moved into place.
+
+An experiment that raises is reported on the page (its error in place of its results); an
+interrupted run (Ctrl-C) leaves the previous report, if any, untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from losslab import experiments
+from losslab._core.validation import check_bool, check_int
+from losslab.experiments._framework import DOES_NOT_HOLD, HOLDS, Result
+
+__all__ = ["Entry", "Tour", "run_tour", "write_tour"]
+
+#: Resolution of the embedded PNG figures.
+DPI = 90
+
+
+@dataclass
+class Entry:
+    """One experiment of the tour: its result (``None`` if it raised), its error, its figures."""
+
+    name: str
+    title: str
+    result: Result | None
+    error: str | None
+    elapsed_s: float
+    figures: dict[str, str] = field(default_factory=dict)  # name -> PNG data URI
+    figure_errors: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the result's summary, or the error."""
+        out: dict[str, Any] = {"name": self.name, "elapsed_s": self.elapsed_s}
+        if self.result is not None:
+            out.update(self.result.to_dict())
+            out["figures"] = sorted(self.figures)
+        else:
+            out["error"] = self.error
+            out["verdict"] = None
+        return out
+
+
+@dataclass
+class Tour:
+    """A finished tour: the entries in order, the seed, the mode and the run time."""
+
+    entries: list[Entry]
+    seed: int
+    quick: bool
+    elapsed_s: float
+    generated: str
+
+    def counts(self) -> dict[str, int]:
+        """How many experiments hold, hold only under a condition, do not hold, or failed."""
+        counts = {"holds": 0, "holds only when ...": 0, "does not hold": 0, "error": 0}
+        for e in self.entries:
+            if e.result is None:
+                counts["error"] += 1
+            elif e.result.verdict == HOLDS:
+                counts["holds"] += 1
+            elif e.result.verdict == DOES_NOT_HOLD:
+                counts["does not hold"] += 1
+            else:
+                counts["holds only when ..."] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary of every entry."""
+        return {
+            "seed": self.seed,
+            "quick": self.quick,
+            "elapsed_s": self.elapsed_s,
+            "generated": self.generated,
+            "counts": self.counts(),
+            "experiments": [e.to_dict() for e in self.entries],
+        }
+
+
+def _png_uri(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _run_one(name: str, seed: int, quick: bool, draw: bool) -> Entry:
+    start = time.perf_counter()
+    try:
+        exp = experiments.get(name)
+    except ValueError as err:
+        return Entry(name, name, None, str(err), 0.0)
+    try:
+        result = exp.run(seed=seed, quick=quick)
+    except Exception:  # noqa: BLE001 - a failing experiment is reported on the page
+        return Entry(name, exp.title, None, traceback.format_exc(limit=6), time.perf_counter() - start)
+    entry = Entry(name, exp.title, result, None, 0.0)
+    if draw:
+        try:
+            figures = result.figures
+        except Exception as err:  # noqa: BLE001 - a figure that fails is noted, the numbers stay
+            entry.figure_errors["figures"] = f"{type(err).__name__}: {err}"
+            figures = {}
+        for fig_name, fig in figures.items():
+            try:
+                entry.figures[fig_name] = _png_uri(fig)
+            except Exception as err:  # noqa: BLE001
+                entry.figure_errors[fig_name] = f"{type(err).__name__}: {err}"
+    entry.elapsed_s = time.perf_counter() - start
+    return entry
+
+
+def run_tour(
+    names: Sequence[str] | None = None,
+    *,
+    seed: int = 0,
+    quick: bool = False,
+    figures: bool = True,
+    progress: bool = False,
+) -> Tour:
+    """Run ``names`` (default: every registered experiment, in tour order) and draw their figures.
+
+    ``progress=True`` shows a Rich progress bar when standard output is a terminal.
+    """
+    seed = check_int("tour", "seed", seed, minimum=0)
+    quick = check_bool("tour", "quick", quick)
+    chosen = experiments.names() if names is None else [str(n) for n in names]
+    for name in chosen:  # unknown names fail before any work
+        experiments.get(name)
+    start = time.perf_counter()
+    entries: list[Entry] = []
+    with _Progress(progress, len(chosen)) as bar:
+        for name in chosen:
+            bar.start(name)
+            entries.append(_run_one(name, seed, quick, figures))
+            bar.done(entries[-1])
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return Tour(entries, seed, quick, time.perf_counter() - start, stamp)
+
+
+def write_tour(
+    out: str | os.PathLike[str],
+    names: Sequence[str] | None = None,
+    *,
+    seed: int = 0,
+    quick: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Run the tour and write ``out/index.html`` and ``out/results.json``; return the page's path.
+
+    Both files are written into a temporary directory next to ``out`` and then moved into place
+    (``os.replace``), so a reader never sees a half-written page and an interrupted run leaves the
+    previous report as it was.
+    """
+    from losslab.report._page import render
+
+    target = Path(out)
+    if target.exists() and not target.is_dir():
+        raise ValueError(f"tour: out must be a directory, got the file {str(target)!r}")
+    tour = run_tour(names, seed=seed, quick=quick, progress=progress)
+    page = render(tour)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would make the moved report private
+    try:
+        (tmp / "index.html").write_text(page, encoding="utf-8")
+        (tmp / "results.json").write_text(json.dumps(tour.to_dict(), indent=2), encoding="utf-8")
+        if not target.exists():
+            os.replace(tmp, target)  # the whole directory appears at once
+        else:
+            os.replace(tmp / "results.json", target / "results.json")
+            os.replace(tmp / "index.html", target / "index.html")
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target / "index.html"
+
+
+class _Progress:
+    """A Rich progress bar over experiments; silent unless enabled and stdout is a terminal."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = bool(enabled) and total > 0 and _is_tty()
+        self.total = total
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]tour[/bold]"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[current]}"),
+                TimeElapsedColumn(),
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("tour", total=self.total, current="")
+        return self
+
+    def start(self, name: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, current=name)
+
+    def done(self, entry: Entry) -> None:
+        if self.progress is not None:
+            verdict = entry.result.verdict if entry.result is not None else "error"
+            self.progress.update(self.task, advance=1, current=f"{entry.name}: {verdict}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+
+def _is_tty() -> bool:
+    try:
+        return bool(sys.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False

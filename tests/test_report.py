@@ -1,0 +1,207 @@
+"""The tour page: sections, tables, figures, appendices, atomic writing, failures on the page; the
+``losslab tour`` and ``losslab experiment`` commands."""
+
+import html
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+import losslab as ll
+from losslab.cli import app
+from losslab.experiments import Claim, Criterion, Experiment, VerdictRule, _framework
+from losslab.report import _page, latex_to_html, markdown_to_html
+from losslab.report import tour as tour_module
+
+runner = CliRunner()
+FEW = ["loss-zoo", "ce-vs-mse"]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour") / "report"
+    path = ll.report.write_tour(out, FEW, seed=0, quick=True)
+    return path, path.read_text(encoding="utf-8")
+
+
+def _ids(text):
+    return set(re.findall(r'id="([^"]+)"', text))
+
+
+def test_page_has_every_part(page):
+    path, text = page
+    assert path.name == "index.html" and (path.parent / "results.json").is_file()
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    ids = _ids(text)
+    assert {"contents", "summary", "errata", "loss-catalog", "exp-loss-zoo", "exp-ce-vs-mse"} <= ids
+    # every contents link resolves to an id on the page
+    links = re.findall(r'href="#([^"]+)"', text)
+    assert links and set(links) <= ids
+    for name in FEW:
+        exp = ll.experiments.get(name)
+        section = text.split(f'id="exp-{name}"')[1].split("<section")[0]
+        assert html.escape(exp.claim.quote) in section and exp.claim.citation in section
+        assert "<strong>Setup.</strong>" in section and 'class="badge ' in section
+        for table in ll.experiments.run(name, quick=True).tables:
+            assert html.escape(table.title) in section
+    # the summary table shows one row per experiment, with its verdict badge
+    summary = text.split('id="summary"')[1].split("</section>")[0]
+    assert summary.count("<tr>") == 1 + len(FEW) and summary.count('class="badge ') >= len(FEW)
+
+
+def test_page_is_self_contained(page):
+    _, text = page
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+    assert "<style>" in text and "<link" not in text
+    for src in re.findall(r'<img src="([^"]+)"', text):
+        assert src.startswith("data:image/png;base64,")
+
+
+def test_appendices_show_errata_and_every_loss(page):
+    _, text = page
+    errata = text.split('id="errata"')[1].split("</section>")[0]
+    assert "0.1050" in errata and "<table>" in errata  # the corrected MSE of seed 002
+    catalog = text.split('id="loss-catalog"')[1].split("</section>")[0]
+    for name in ll.losses.names():
+        assert f"<code>{name}</code>" in catalog
+    assert "\\" not in catalog  # every formula rendered, no raw LaTeX
+    assert "ℓ = (ŷ − y)<sup>2</sup>" in catalog
+
+
+def test_footer_has_versions_seed_and_time(page):
+    _, text = page
+    footer = text.split('<footer class="page">')[1]
+    assert f"losslab {ll.__version__}" in footer and "NumPy" in footer and "matplotlib" in footer
+    assert "Seed 0" in footer and "quick mode" in footer and re.search(r"run time \d+\.\d s", footer)
+
+
+def test_results_json_matches_the_runs(page):
+    path, _ = page
+    data = json.loads((path.parent / "results.json").read_text(encoding="utf-8"))
+    assert [e["name"] for e in data["experiments"]] == FEW
+    for e in data["experiments"]:
+        assert e["verdict"] == ll.experiments.run(e["name"], quick=True).verdict
+    assert sum(data["counts"].values()) == len(FEW)
+
+
+def _broken():
+    def compute(params, seed):
+        raise RuntimeError("the experiment broke on purpose")
+
+    return Experiment(
+        name="broken-toy",
+        title="A broken experiment",
+        claim=Claim("a quoted claim long enough", "002_21da411b06e8b2bb.txt", "Section 1"),
+        setup="nothing",
+        defaults={"x": 1},
+        compute=compute,
+        rule=VerdictRule(criteria=(Criterion("x", ">", 0.0),)),
+        counterfactual={"x": 0},
+    )
+
+
+def test_a_failing_experiment_is_reported_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.setitem(_framework._REGISTRY._items, "broken-toy", _broken())
+    path = ll.report.write_tour(tmp_path / "r", ["broken-toy", "loss-zoo"], quick=True)
+    text = path.read_text(encoding="utf-8")
+    section = text.split('id="exp-broken-toy"')[1].split("</section>")[0]
+    assert "badge error" in section and "RuntimeError: the experiment broke on purpose" in section
+    assert 'id="exp-loss-zoo"' in text  # the others still run
+    data = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+    assert data["counts"]["error"] == 1 and data["experiments"][0]["verdict"] is None
+
+
+def test_an_interrupted_run_leaves_the_previous_report(tmp_path, monkeypatch):
+    out = tmp_path / "r"
+    ll.report.write_tour(out, ["loss-zoo"], quick=True)
+    before = (out / "index.html").read_text(encoding="utf-8")
+
+    def interrupted(tour):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_page, "render", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ll.report.write_tour(out, ["ce-vs-mse"], quick=True)
+    assert (out / "index.html").read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no temporary directory left
+
+
+def test_write_tour_replaces_an_existing_report_and_refuses_a_file(tmp_path):
+    out = tmp_path / "r"
+    ll.report.write_tour(out, ["loss-zoo"], quick=True)
+    ll.report.write_tour(out, ["ce-vs-mse"], quick=True)
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert 'id="exp-ce-vs-mse"' in text and 'id="exp-loss-zoo"' not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="tour: out must be a directory, got the file"):
+        ll.report.write_tour(tmp_path / "file", ["loss-zoo"], quick=True)
+    with pytest.raises(ValueError, match="unknown experiment 'nope'"):
+        ll.report.write_tour(tmp_path / "x", ["nope"])
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch, capsys):
+    ll.report.run_tour(["loss-zoo"], quick=True, progress=True)
+    assert capsys.readouterr().out == ""  # not a terminal: silent
+    monkeypatch.setattr(tour_module, "_is_tty", lambda: True)
+    ll.report.run_tour(["loss-zoo", "ce-vs-mse"], quick=True, progress=True)
+    out = capsys.readouterr().out
+    assert "tour" in out and "2/2" in out and "ce-vs-mse: holds" in out
+
+
+def test_latex_to_html_renders_the_declarations():
+    assert latex_to_html(
+        r"\ell = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\ 0 & \text{else} \end{cases}"
+    ) == (
+        'ℓ = <span class="cases">{<span class="case">½ r<sup>2</sup><span class="cond">if |r| ≤ δ</span>'
+        '</span><span class="case">0<span class="cond">if else</span></span></span>'
+    )
+    assert latex_to_html(r"\frac{a+b}{2\beta} < x_{i}") == "(a+b)/(2β) &lt; x<sub>i</sub>"
+    assert latex_to_html(r"y\log p") == "y log p"
+
+
+def test_markdown_escapes_and_marks_up():
+    out = markdown_to_html("# T\n\n- a <b> **x**\n- `c<d>`\n\ntext *em* [link](https://x.y)")
+    assert out == (
+        "<h3>T</h3>\n<ul><li>a &lt;b&gt; <strong>x</strong></li><li><code>c&lt;d&gt;</code></li></ul>\n"
+        "<p>text <em>em</em> link</p>"
+    )
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_tour_writes_the_page_and_prints_verdicts(tmp_path):
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["tour", "--out", str(out), "--quick", "--only", "loss-zoo,ce-vs-mse"])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file() and "loss-zoo" in result.output and "holds" in result.output
+    result = runner.invoke(app, ["tour", "--out", str(out), "--quick", "--only", "ce-vs-mse", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["page"] == str(out / "index.html") and data["experiments"][0]["name"] == "ce-vs-mse"
+
+
+def test_cli_tour_bad_inputs(tmp_path):
+    result = runner.invoke(app, ["tour", "--out", str(tmp_path / "r"), "--only", "robust-regresion"])
+    assert result.exit_code == 2
+    assert "Error: unknown experiment 'robust-regresion'. Did you mean robust-regression?" in result.output
+    (tmp_path / "f").write_text("x")
+    result = runner.invoke(app, ["tour", "--out", str(tmp_path / "f"), "--quick"])
+    assert result.exit_code == 2 and "--out must be a directory" in result.output
+
+
+def test_cli_experiment_list_and_run(tmp_path):
+    result = runner.invoke(app, ["experiment", "list", "--json"])
+    assert result.exit_code == 0
+    assert [row["name"] for row in json.loads(result.output)] == ll.experiments.names()
+    result = runner.invoke(app, ["experiment", "run", "ce-vs-mse", "--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["verdict"] == "holds" and data["metrics"]["grad_ratio"] > 10
+    result = runner.invoke(app, ["experiment", "run", "loss-zoo", "--out", str(tmp_path / "one")])
+    assert result.exit_code == 0, result.output
+    assert "verdict: holds" in result.output and (tmp_path / "one" / "index.html").is_file()
+    result = runner.invoke(app, ["experiment", "run", "nope"])
+    assert result.exit_code == 2 and "Error: unknown experiment 'nope'" in result.output
