@@ -172,11 +172,16 @@ def _quadratic_grad(p):
     return {"w": np.array([2.0, 20.0]) * p["w"], "b": 2.0 * p["b"] - 1.0}
 
 
+#: The Hessian of the quadratic above over the flattened (w, b), for second-order optimizers.
+_QUADRATIC_EXTRA = {"hessian": lambda p: np.diag([2.0, 20.0, 2.0])}
+
+
 def _by_hand(opt, params, grad_fn, steps):
     state = opt.init(params)
     out = [params]
+    extra = {k: v(params) for k, v in _QUADRATIC_EXTRA.items() if k in opt.extra_args}
     for _ in range(steps):
-        updates, state = opt.update(grad_fn(params), state, params)
+        updates, state = opt.update(grad_fn(params), state, params, **extra)
         params = ll.optim.apply_updates(params, updates)
         out.append(params)
     return out
@@ -184,7 +189,8 @@ def _by_hand(opt, params, grad_fn, steps):
 
 @pytest.mark.parametrize("name", ll.optim.names())
 def test_optimizer_step_numbers_are_the_optimizers_own(name):
-    ex = ll.explain.optimizer_step(name, _tree(), _quadratic_grad, steps=3, lr=0.05)
+    extra = {k: v for k, v in _QUADRATIC_EXTRA.items() if k in ll.optim.get(name).extra_args}
+    ex = ll.explain.optimizer_step(name, _tree(), _quadratic_grad, steps=3, extra_args=extra, lr=0.05)
     expected = _by_hand(ll.optim.get(name, lr=0.05), _tree(), _quadratic_grad, 3)
     assert len(ex.trajectory) == 4 and len(ex.updates) == 3
     for got, want in zip(ex.trajectory, expected):
@@ -299,14 +305,17 @@ def test_optimizer_step_bad_inputs():
         ll.explain.optimizer_step(ll.optim.adam(), 1.0, 1.0, lr=0.1)
     with pytest.raises(ValueError, match="unknown optimizer 'adamm'"):
         ll.explain.optimizer_step("adamm", 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"needs hessian at every update; pass extra_args=\{'hessian'"):
+        ll.explain.optimizer_step("newton", 1.0, 1.0)
     with pytest.raises(TypeError, match="opt must be an optimizer"):
         ll.explain.optimizer_step(3, 1.0, 1.0)
 
 
 def test_describe_records_presets():
     assert ll.optim.describe(ll.optim.adam(lr=0.1)) == ll.optim.Description(
-        "adam", {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}
-    )
+        "adam", {"lr": 0.1, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+         "eps_placement": "algorithm1"},
+    )  # fmt: skip
     assert ll.optim.describe(ll.optim.nesterov(lr=0.1)).hyperparams["nesterov"] is True
     assert ll.optim.describe(ll.optim.chain(ll.optim.adam())) is None
     with pytest.raises(TypeError, match="describe: optimizer must be a GradientTransformation"):

@@ -18,7 +18,7 @@ before and after, the update and the new parameters.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,8 @@ def optimizer_step(
     params: Tree,
     grads: Tree | Callable[[Tree], Tree],
     steps: int = 1,
+    *,
+    extra_args: Mapping[str, Any] | None = None,
     **hyperparams: Any,
 ) -> OptimizerExplanation:
     r"""One or several optimizer steps worked by hand, with the optimizer's state at each step.
@@ -78,7 +80,9 @@ def optimizer_step(
     parameters (e.g. ``lambda w: 2 * w`` for :math:`L(w) = w^2`). Each step shows the gradient,
     the state before and after (momentum buffer, moments and their bias corrections,
     accumulators), the update and the new parameters; the numbers are those of ``opt.update``
-    and ``apply_updates``.
+    and ``apply_updates``. An optimizer that declares ``extra_args`` (Newton's method needs
+    ``hessian=``) gets them from ``extra_args``: a value, or a function ``params -> value``
+    evaluated at each step's parameters.
 
     Seed 003's gradient descent on :math:`L(W) = W^2` from :math:`W = 4`, lr 0.3:
 
@@ -114,6 +118,13 @@ def optimizer_step(
             f"optimizer_step: opt must be an optimizer or a registered name, got {type(opt).__name__}"
         )
     steps = check_int("optimizer_step", "steps", steps, minimum=1)
+    extra = dict(extra_args or {})
+    missing = sorted(set(opt.extra_args) - set(extra))
+    if missing:
+        raise ValueError(
+            f"optimizer_step: this optimizer needs {', '.join(missing)} at every update; "
+            f"pass extra_args={{{missing[0]!r}: value or function of params}}"
+        )
     params = tree_map(_as_float, params)
     grad_fn: Callable[[Tree], Tree]
     if callable(grads):
@@ -135,7 +146,8 @@ def optimizer_step(
     for t in range(1, steps + 1):
         g = tree_map(_as_float, grad_fn(params))
         _check_like(params, g)
-        updates, new_state = opt.update(g, state, params)
+        kwargs = {key: value(params) if callable(value) else value for key, value in extra.items()}
+        updates, new_state = opt.update(g, state, params, **kwargs)
         new_params = apply_updates(params, updates)
         if render is not None:
             lines, derived = render(hp, t, params, g, state, new_state, updates)
