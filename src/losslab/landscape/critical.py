@@ -161,7 +161,7 @@ def classify_critical_point(
     dense_max = check_int(where, "dense_max", dense_max, minimum=0)
     k = check_int(where, "k", k, minimum=1)
     dim = getattr(f, "dim", None)
-    if dim is not None and np.size(x) != dim:
+    if dim is not None and not isinstance(x, Mapping) and np.size(x) != dim:
         raise ValueError(f"{where}: x must have {dim} coordinates, got {np.size(x)}")
     flat = _flatten(where, f, x)
     if not (np.all(np.isfinite(flat.x)) and np.all(np.isfinite(flat.grad))):
