@@ -17,7 +17,7 @@ The point is reported critical when :math:`\lVert\nabla f\rVert \le \text{tol}\c
 
 ``f`` may be a test function (``grad`` + ``hessian`` on flat points), any object with ``grad``
 and ``hessian`` or ``grad`` and ``hvp(x, v)`` on flat vectors, or a model objective
-(``hvp(params, v)`` and ``value_and_grad(params)`` or ``grad(params)`` on parameter trees, e.g.
+(``value_and_grad(params)`` and ``hvp(params, v)`` on parameter trees, e.g.
 ``model.objective(X, y, loss)``, when ``x`` is a tree (a mapping); trees are flattened with
 :func:`losslab.tree_ravel`). The dense
 Hessian is formed when the dimension is at most ``dense_max`` (one Hessian-vector product per
@@ -66,11 +66,10 @@ class _Flat(NamedTuple):
 
 
 def _flatten(where: str, f: Any, x: Any) -> _Flat:
-    if isinstance(x, Mapping) and hasattr(f, "hvp") and (hasattr(f, "value_and_grad") or hasattr(f, "grad")):
+    if isinstance(x, Mapping) and hasattr(f, "hvp") and hasattr(f, "value_and_grad"):
         # A parameter tree (a model objective also has ``grad``, on trees: never read it as flat).
         flat, unravel = tree_ravel(x)
-        grads = f.value_and_grad(x)[1] if hasattr(f, "value_and_grad") else f.grad(x)
-        g, _ = tree_ravel(grads)
+        g, _ = tree_ravel(f.value_and_grad(x)[1])
 
         def tree_hvp(v: np.ndarray) -> np.ndarray:
             out, _ = tree_ravel(f.hvp(x, unravel(v)))
@@ -80,7 +79,7 @@ def _flatten(where: str, f: Any, x: Any) -> _Flat:
     if isinstance(x, Mapping):
         raise TypeError(
             f"{where}: x is a parameter tree, so f must have hvp(params, v) and value_and_grad(params) "
-            f"or grad(params) (e.g. model.objective(X, y, loss)); got {type(f).__name__}"
+            f"(e.g. model.objective(X, y, loss)); got {type(f).__name__}"
         )
     if hasattr(f, "grad") and hasattr(f, "hessian"):
         xv = np.asarray(x, dtype=np.float64)
