@@ -139,3 +139,81 @@ def test_errors():
         ll.landscape.find_critical_points(F.get("booth"), np.zeros((2, 2, 2)))
     with pytest.raises(TypeError, match="find_critical_points: f must have grad and hessian"):
         ll.landscape.find_critical_points(SimpleNamespace(grad=None), np.zeros((1, 2)))
+
+
+def _levenberg_marquardt(obj, params, iters=60):
+    """Polish a trained point to the nearby minimum: damped Newton steps (H + mu I) d = g on the loss."""
+    x, unravel = tree_ravel(params)
+    value, lam = obj.value(params), None
+    for _ in range(iters):
+        g, _ = tree_ravel(obj.grad(unravel(x)))
+        if np.linalg.norm(g) < 1e-12:
+            break
+        H = ll.landscape.hessian_matrix(obj, unravel(x))
+        w = np.linalg.eigvalsh(H)
+        lam = 1e-3 * np.abs(w).max() if lam is None else lam
+        while lam < 1e12:
+            mu = max(lam, -1.01 * w[0] + 1e-12)
+            d = np.linalg.solve(H + mu * np.eye(x.size), g)
+            new = obj.value(unravel(x - d))
+            if new <= value:
+                x, value, lam = x - d, new, lam / 10
+                break
+            lam *= 10
+    return unravel(x)
+
+
+def _sine_data():
+    rng = np.random.default_rng(0)
+    X = np.linspace(-2.0, 2.0, 60)[:, None]
+    return X, np.sin(2.0 * X[:, 0]) + 0.1 * rng.normal(size=60)
+
+
+# (data, model kind, loss, hidden widths, the kind at the trained minimum, zero eigenvalues there)
+TRAINED = [
+    pytest.param("linear", "linear", "mse", (), "minimum", 0, id="linear-mse"),
+    pytest.param("outliers", "linear", "huber", (), "minimum", 0, id="linear-huber"),
+    pytest.param("xor", "logistic", "binary_cross_entropy", (), "minimum", 0, id="logistic-bce-xor"),
+    pytest.param("circles", "logistic", "binary_cross_entropy", (), "minimum", 0, id="logistic-bce-circles"),
+    # softmax logits are invariant under W += u 1^T, b += beta 1: n_in + 1 = 3 flat directions
+    pytest.param(
+        "spirals",  # not linearly separable: the minimum is finite (blobs drift to infinity)
+        "softmax",
+        "sparse_categorical_cross_entropy",
+        (),
+        "degenerate",
+        3,
+        id="softmax-ce-spirals",
+    ),
+    pytest.param("sine", "mlp", "mse", (1,), "minimum", 0, id="mlp-1-tanh-mse"),
+]
+
+
+@pytest.mark.parametrize(("data", "kind", "loss", "hidden", "expected", "n_zero"), TRAINED)
+def test_model_objective_at_a_trained_minimum(data, kind, loss, hidden, expected, n_zero):
+    if data == "sine":
+        X, y = _sine_data()
+        model = ll.models.MLP([1, *hidden, 1], "tanh")
+    else:
+        info = ll.data.info(data)
+        X, y = info.make()
+        model = ll.train.make_model(kind, X, y, task=info.task, hidden=hidden, activation="tanh")
+    history = ll.train.fit(
+        model, X, y, loss=loss, optimizer=ll.optim.get("adam", lr=0.05), epochs=300, seed=0, progress=False
+    )
+    obj = model.objective(X, y, loss=loss)
+    params = _levenberg_marquardt(obj, history.params)
+    r = classify(obj, params)
+    assert (r.kind, r.index, r.is_critical) == (expected, 0, True)
+    assert isinstance(r.point, dict) and r.eigenvalues.size == obj.n_params
+    np.testing.assert_allclose(
+        r.eigenvalues, np.linalg.eigvalsh(ll.landscape.hessian_matrix(obj, params)), rtol=1e-9, atol=1e-12
+    )
+    assert int(np.sum(np.abs(r.eigenvalues) <= r.eigenvalue_tol)) == n_zero
+    # the same spectrum through Lanczos at both ends (dense_max=0): the kind does not change
+    assert classify(obj, params, dense_max=0, k=2).kind == expected
+
+
+def test_a_parameter_tree_needs_a_tree_objective():
+    with pytest.raises(TypeError, match="classify_critical_point: x is a parameter tree, so f must have hvp"):
+        classify(F.get("booth"), {"w": np.zeros(2)})

@@ -52,7 +52,9 @@ def hessian_report(
     n_probes: int,
     seed: int,
 ) -> dict[str, Any]:
-    """What ``losslab hessian`` prints: loss, gradient norm, extreme eigenvalues and the trace."""
+    """What ``losslab hessian`` prints: loss, gradient norm, extreme eigenvalues, the trace and the
+    critical-point kind (:func:`losslab.landscape.classify_critical_point`: by the Hessian's
+    spectrum, with ``is_critical`` saying whether the gradient is zero on the Hessian's scale)."""
     value, grads = objective.value_and_grad(params)
     n = objective.n_params
     k = min(top, n)
@@ -75,6 +77,14 @@ def hessian_report(
         import numpy as np
 
         report["trace_exact"] = float(np.trace(ll.landscape.hessian_matrix(objective, params)))
+    cp = ll.landscape.classify_critical_point(objective, params, k=max(k, 1))
+    report["critical"] = {
+        "kind": cp.kind,
+        "index": cp.index,
+        "is_critical": bool(cp.is_critical),
+        "grad_tol": float(cp.grad_tol),
+        "eigenvalue_tol": float(cp.eigenvalue_tol),
+    }
     return report
 
 
@@ -107,7 +117,7 @@ def hessian(
     seed: int = typer.Option(0, "--seed"),
     as_json: JsonOption = False,
 ) -> None:
-    """Train a model, then print its loss Hessian's extreme eigenvalues (Lanczos) and trace (Hutchinson)."""
+    """Train a model, then print its loss Hessian's extreme eigenvalues (Lanczos), trace (Hutchinson) and critical-point kind."""
     try:
         info = ll.data.info(data)
     except ValueError as err:
@@ -147,4 +157,8 @@ def hessian(
     )
     if "trace_exact" in report:
         table.add_row("trace (dense Hessian)", f"{report['trace_exact']:.6g}")
+    cp = report["critical"]
+    index = "?" if cp["index"] is None else str(cp["index"])
+    note = "" if cp["is_critical"] else f" (not critical: gradient norm > {cp['grad_tol']:.2g})"
+    table.add_row("critical-point kind", f"{cp['kind']}, index {index}{note}")
     console.print(table)

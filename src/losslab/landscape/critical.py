@@ -18,7 +18,8 @@ The point is reported critical when :math:`\lVert\nabla f\rVert \le \text{tol}\c
 ``f`` may be a test function (``grad`` + ``hessian`` on flat points), any object with ``grad``
 and ``hessian`` or ``grad`` and ``hvp(x, v)`` on flat vectors, or a model objective
 (``value_and_grad(params)`` and ``hvp(params, v)`` on parameter trees, e.g.
-``model.objective(X, y, loss)``; trees are flattened with :func:`losslab.tree_ravel`). The dense
+``model.objective(X, y, loss)``, when ``x`` is a tree (a mapping); trees are flattened with
+:func:`losslab.tree_ravel`). The dense
 Hessian is formed when the dimension is at most ``dense_max`` (one Hessian-vector product per
 coordinate when only ``hvp`` exists); beyond that, SciPy's Lanczos (``eigsh`` on a
 ``LinearOperator``, the ``k`` algebraically smallest and largest eigenvalues, no shift) reads both
@@ -28,7 +29,7 @@ eigenvalues are negative and ``None`` otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -65,6 +66,21 @@ class _Flat(NamedTuple):
 
 
 def _flatten(where: str, f: Any, x: Any) -> _Flat:
+    if isinstance(x, Mapping) and hasattr(f, "hvp") and hasattr(f, "value_and_grad"):
+        # A parameter tree (a model objective also has ``grad``, on trees: never read it as flat).
+        flat, unravel = tree_ravel(x)
+        g, _ = tree_ravel(f.value_and_grad(x)[1])
+
+        def tree_hvp(v: np.ndarray) -> np.ndarray:
+            out, _ = tree_ravel(f.hvp(x, unravel(v)))
+            return np.asarray(out, dtype=np.float64)
+
+        return _Flat(np.asarray(flat, dtype=np.float64), np.asarray(g, dtype=np.float64), None, tree_hvp)
+    if isinstance(x, Mapping):
+        raise TypeError(
+            f"{where}: x is a parameter tree, so f must have hvp(params, v) and value_and_grad(params) "
+            f"(e.g. model.objective(X, y, loss)); got {type(f).__name__}"
+        )
     if hasattr(f, "grad") and hasattr(f, "hessian"):
         xv = np.asarray(x, dtype=np.float64)
         g = np.asarray(f.grad(xv), dtype=np.float64).reshape(-1)
@@ -76,18 +92,14 @@ def _flatten(where: str, f: Any, x: Any) -> _Flat:
             xv.reshape(-1), g, None, lambda v: np.asarray(f.hvp(xv, v), dtype=np.float64).reshape(-1)
         )
     if hasattr(f, "value_and_grad") and hasattr(f, "hvp"):
-        flat, unravel = tree_ravel(x)
-        _, grads = f.value_and_grad(x)
-        g, _ = tree_ravel(grads)
-
-        def hvp(v: np.ndarray) -> np.ndarray:
-            out, _ = tree_ravel(f.hvp(x, unravel(v)))
-            return np.asarray(out, dtype=np.float64)
-
-        return _Flat(np.asarray(flat, dtype=np.float64), np.asarray(g, dtype=np.float64), None, hvp)
+        xv = np.asarray(x, dtype=np.float64)
+        g = np.asarray(f.value_and_grad(xv)[1], dtype=np.float64).reshape(-1)
+        return _Flat(
+            xv.reshape(-1), g, None, lambda v: np.asarray(f.hvp(xv, v), dtype=np.float64).reshape(-1)
+        )
     raise TypeError(
         f"{where}: f must have grad and hessian, grad and hvp(x, v), or value_and_grad(params) and "
-        f"hvp(params, v); got {type(f).__name__}"
+        f"hvp(params, v) (params a tree); got {type(f).__name__}"
     )
 
 
@@ -148,7 +160,7 @@ def classify_critical_point(
     dense_max = check_int(where, "dense_max", dense_max, minimum=0)
     k = check_int(where, "k", k, minimum=1)
     dim = getattr(f, "dim", None)
-    if dim is not None and np.size(x) != dim:
+    if dim is not None and not isinstance(x, Mapping) and np.size(x) != dim:
         raise ValueError(f"{where}: x must have {dim} coordinates, got {np.size(x)}")
     flat = _flatten(where, f, x)
     if not (np.all(np.isfinite(flat.x)) and np.all(np.isfinite(flat.grad))):
