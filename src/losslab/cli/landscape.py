@@ -19,9 +19,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -30,6 +29,9 @@ from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, st
 from losslab.cli._parse import output_path, parse_params
 from losslab.cli.hessian import _model_spec
 from losslab.cli.optim import _label, _learning_rates, _split
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIRECTIONS = ("filter", "pca")
 
@@ -283,6 +285,8 @@ def _model_landscape(
     dpi: float | None,
     as_json: bool,
 ) -> None:
+    import numpy as np
+
     try:
         info = ll.data.info(data)
     except ValueError as err:
