@@ -8,6 +8,7 @@ import pytest
 import losslab as ll
 from loss_cases import all_cases
 from losslab.landscape import surface
+from losslab.landscape._piecewise import PIECEWISE
 
 # --------------------------------------------------------------------------- grids
 
@@ -90,8 +91,12 @@ def _regression_data(loss, n, seed=3):
 
 
 @pytest.mark.parametrize(("loss", "params"), REGRESSION)
-@pytest.mark.parametrize("path", ["blocks", "points"])
+@pytest.mark.parametrize("path", ["blocks", "points", "piecewise"])
 def test_streamed_surface_equals_brute_force(loss, params, path, monkeypatch):
+    if path == "piecewise" and loss.name not in PIECEWISE:
+        return  # no piecewise-quadratic form: always streamed
+    if path != "piecewise":
+        monkeypatch.setattr(surface, "pieces_of", lambda name, params: None)
     x, y = _regression_data(loss, 50)
     w, b = np.linspace(-1.0, 3.0, 7), np.linspace(-1.0, 1.0, 5)
     if params.get("log_input") is False:  # rates: positive predictions
@@ -103,6 +108,23 @@ def test_streamed_surface_equals_brute_force(loss, params, path, monkeypatch):
     W, B, Z = ll.landscape.linear_regression_surface(x, y, loss.name, w, b, **params)
     assert Z.shape == (5, 7)
     np.testing.assert_allclose(Z, _brute_regression(loss, x, y, w, b, params), rtol=1e-10)
+
+
+@pytest.mark.parametrize(("loss", "params"), [c for c in REGRESSION if c.values[0].name in PIECEWISE])
+def test_piecewise_forms_are_the_registered_losses(loss, params):
+    full = loss.resolve_params(params)
+    pieces = PIECEWISE[loss.name](full)
+    breaks = [v for lo, hi, _ in pieces for v in (lo, hi) if np.isfinite(v)]
+    e = np.concatenate([np.random.default_rng(0).normal(scale=3.0, size=200), breaks, [0.0, 1e4, -1e4]])
+    form = np.empty_like(e)
+    for lo, hi, (c2, c1, c0) in pieces:
+        inside = (e >= lo) & (e < hi)
+        form[inside] = c2 * e[inside] ** 2 + c1 * e[inside] + c0
+    y_true = np.linspace(-1.0, 1.0, e.size)
+    np.testing.assert_allclose(
+        form, loss(y_true + e, y_true, reduction="none", **params), rtol=1e-12, atol=1e-12
+    )
+    assert set(PIECEWISE) <= {c.values[0].name for c in REGRESSION}
 
 
 def test_huber_surface_of_the_curriculum_double_loop():
@@ -239,3 +261,15 @@ def test_logistic_surface_errors():
         f(X, y, [0.0], [0.0], b="zero")
     with pytest.raises(ValueError, match="binary_cross_entropy: y_true must"):
         f(X, y + 3, [0.0], [0.0])
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3, 1e4])
+def test_piecewise_surface_keeps_its_precision_far_from_the_origin(offset):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=500) + offset / 100
+    y = 2 * x + offset + rng.standard_t(2, size=500)
+    w, b = np.linspace(1.0, 3.0, 5), np.linspace(offset - 5, offset + 5, 7)
+    for name, params in [("huber", {"delta": 0.5}), ("mae", {}), ("asymmetric_huber", {"delta": 0.3})]:
+        _, _, Z = ll.landscape.linear_regression_surface(x, y, name, w, b, **params)
+        brute = _brute_regression(ll.losses.get(name), x, y, w, b, params)
+        np.testing.assert_allclose(Z, brute, rtol=1e-11)

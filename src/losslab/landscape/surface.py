@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from losslab._core.config import config, get_config
 from losslab._core.validation import check_int, check_number, check_positive
+from losslab.landscape._piecewise import pieces_of, summed_over_offsets
 from losslab.losses import Loss
 from losslab.losses import get as get_loss
 
@@ -256,8 +257,11 @@ def linear_regression_surface(
 
     .. math:: \mathrm{MSE}(w, b) = R + S_{xx}(w - w^*)^2 + (w\bar x + b - \bar y)^2,
 
-    a sum of non-negative terms (no cancellation), :math:`O(1)` per grid point. Other losses are
-    streamed through the loss's own evaluation in blocks of bounded memory.
+    a sum of non-negative terms (no cancellation), :math:`O(1)` per grid point. Losses that are
+    piecewise quadratic in the error (``mae``, ``huber``, ``smooth_l1``, ``quantile``,
+    ``asymmetric_mse``, ``asymmetric_huber``) are exact from one sort of :math:`y - w x` per
+    :math:`w` and prefix sums, :math:`O(\log N)` per grid point (:mod:`losslab.landscape._piecewise`).
+    Other losses are streamed through the loss's own evaluation in blocks of bounded memory.
 
     >>> import numpy as np
     >>> x = np.array([0.0, 1.0, 2.0]); y = 2 * x + 1
@@ -288,6 +292,12 @@ def linear_regression_surface(
         obj.resolve_params(loss_params)  # mse has no parameters: unknown ones raise
         return W, B, _mse_closed_form(xs, ys, wv, bv)
     params = obj.resolve_params(loss_params)
+    pieces = pieces_of(obj.name, params)
+    if pieces is not None:
+        Z = np.empty(W.shape)
+        for j, wj in enumerate(wv):
+            Z[:, j] = summed_over_offsets(ys - wj * xs, bv, pieces) / xs.size
+        return W, B, Z
     coef = np.stack([W.reshape(-1), B.reshape(-1)], axis=-1)
 
     def predict(c: np.ndarray, out: np.ndarray) -> None:
