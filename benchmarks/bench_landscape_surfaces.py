@@ -1,11 +1,11 @@
-"""Loss surfaces and races: closed-form MSE, streamed Huber, seven optimizers on Rosenbrock.
+"""Loss surfaces and races: closed-form MSE, exact piecewise Huber, seven optimizers on Rosenbrock.
 
 * MSE surface over (w, b), N = 10^6 samples, 201 x 201 grid, closed form from sufficient
   statistics: target under 50 ms; and its speed-up over the curriculum's broadcast code
   (000 cell 1: ``W[None] * x[:, None, None] + B[None]``, then the mean of the squared residuals)
   at the largest N whose three N x 201 x 201 float64 temporaries fit in 2 GiB.
-* Huber surface, N = 10^5, 101 x 101: ``linear_regression_surface`` (streamed through the
-  registered loss) against the curriculum's double loop (002 §7.3 with its ``huber_loss``): target
+* Huber surface, N = 10^5, 101 x 101: ``linear_regression_surface`` (exact from sorted residuals and
+  prefix sums, ``landscape/_piecewise.py``) against the curriculum's double loop (002 §7.3 with its ``huber_loss``): target
   at least 20x faster, and peak extra memory (tracemalloc) at most 64 MiB.
 * Seven optimizers x 1000 steps on Rosenbrock (``ll.landscape.race``): target under 100 ms total.
 
@@ -128,7 +128,7 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
         }
     )
 
-    # -- Huber streamed vs the curriculum's double loop, N = 1e5, 101 x 101
+    # -- Huber (exact piecewise) vs the curriculum's double loop, N = 1e5, 101 x 101
     n = _size(10**5, 10**4)
     g = _size(101, 21)
     x, y = _data(n)
@@ -142,7 +142,7 @@ def run(timer: Callable[..., float]) -> list[dict[str, Any]]:
     peak = _peak_extra_bytes(lambda: surface(x, y, "huber", w, b, delta=1.0))
     rows.append(
         {
-            "case": f"Huber (w, b) surface, streamed vs the curriculum's double loop, N={n:.0e}, {g}x{g}",
+            "case": f"Huber (w, b) surface, piecewise-exact vs the curriculum's double loop, N={n:.0e}, {g}x{g}",
             "losslab_s": t_ours,
             "baseline_s": t_loop,
             "torch_s": None,
