@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 import losslab as ll
+from losslab._core import progress as progress_module
 from losslab.cli import app
 from losslab.experiments import Claim, Criterion, Experiment, VerdictRule, _framework
 from losslab.report import _page, latex_to_html, markdown_to_html
-from losslab.report import tour as tour_module
 
 runner = CliRunner()
 FEW = ["loss-zoo", "ce-vs-mse"]
@@ -149,7 +149,7 @@ def test_write_tour_replaces_an_existing_report_and_refuses_a_file(tmp_path):
 def test_progress_bar_on_a_terminal_only(monkeypatch, capsys):
     ll.report.run_tour(["loss-zoo"], quick=True, progress=True)
     assert capsys.readouterr().out == ""  # not a terminal: silent
-    monkeypatch.setattr(tour_module, "_is_tty", lambda: True)
+    monkeypatch.setattr(progress_module, "is_tty", lambda: True)
     ll.report.run_tour(["loss-zoo", "ce-vs-mse"], quick=True, progress=True)
     out = capsys.readouterr().out
     assert "tour" in out and "2/2" in out and "ce-vs-mse: holds" in out

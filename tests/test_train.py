@@ -393,3 +393,15 @@ def test_race_marks_divergence():
     [entry] = ll.train.race(bowl, {"gd": GD(lr=1.0)}, steps=2000)
     assert entry.diverged and entry.steps_to_tol is None
     assert math.isfinite(entry.final_value)
+
+
+def test_progress_bar_on_a_terminal_shows_the_epochs(monkeypatch, capsys):
+    from losslab._core import progress
+
+    monkeypatch.setattr(progress, "is_tty", lambda: True)
+    X, y = ll.data.linear(n=20, seed=0)
+    ll.train.fit(
+        ll.models.Linear(1), X, y, loss="mse", optimizer=ll.optim.sgd(lr=0.1), epochs=3, progress=True
+    )
+    out = capsys.readouterr().out
+    assert "training" in out and "3/3" in out and "loss=" in out

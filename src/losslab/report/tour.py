@@ -12,7 +12,6 @@ import io
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 import traceback
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from losslab import experiments
+from losslab._core.progress import ProgressBar
 from losslab._core.validation import check_bool, check_int
 from losslab.experiments._framework import DOES_NOT_HOLD, HOLDS, Result
 
@@ -148,11 +148,12 @@ def run_tour(
         experiments.get(name)
     start = time.perf_counter()
     entries: list[Entry] = []
-    with _Progress(progress, len(chosen)) as bar:
+    with ProgressBar(progress, len(chosen), "tour", remaining=False) as bar:
         for name in chosen:
-            bar.start(name)
+            bar.status(name)
             entries.append(_run_one(name, seed, quick, figures))
-            bar.done(entries[-1])
+            done = entries[-1]
+            bar.advance(f"{done.name}: {done.result.verdict if done.result is not None else 'error'}")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Tour(entries, seed, quick, time.perf_counter() - start, stamp)
 
@@ -195,48 +196,3 @@ def write_tour(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target / "index.html"
-
-
-class _Progress:
-    """A Rich progress bar over experiments; silent unless enabled and stdout is a terminal."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled = bool(enabled) and total > 0 and _is_tty()
-        self.total = total
-        self.progress: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("[bold]tour[/bold]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[current]}"),
-                TimeElapsedColumn(),
-            )
-            self.progress.__enter__()
-            self.task = self.progress.add_task("tour", total=self.total, current="")
-        return self
-
-    def start(self, name: str) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, current=name)
-
-    def done(self, entry: Entry) -> None:
-        if self.progress is not None:
-            verdict = entry.result.verdict if entry.result is not None else "error"
-            self.progress.update(self.task, advance=1, current=f"{entry.name}: {verdict}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
-
-
-def _is_tty() -> bool:
-    try:
-        return bool(sys.stdout.isatty())
-    except (AttributeError, ValueError):
-        return False

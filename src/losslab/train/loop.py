@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from losslab._core.progress import ProgressBar
 from losslab._core.validation import NonFiniteError, check_int
 from losslab.losses._spec import Loss
 from losslab.models._base import Model
@@ -170,7 +170,7 @@ def fit(
     log_penalty = steps_log.setdefault("penalty", []) if penalties else None
     trajectory = history.trajectory
     lr_path = _LearningRatePath()
-    bar = _ProgressBar(progress, epochs, model)
+    bar = ProgressBar(progress, epochs, "training")
 
     step = 0
     with bar, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -239,7 +239,7 @@ def fit(
             for cb in cbs:
                 cb.on_epoch_end(run, epoch, epoch_logs)
             params = run.params
-            bar.advance(epoch_logs)
+            bar.advance("  ".join(f"{k}={v:.4g}" for k, v in epoch_logs.items()))
             if run.stop_reason is not None:
                 break
     for cb in cbs:
@@ -546,45 +546,3 @@ def _read(state: Any, path: tuple[Any, ...]) -> float | None:
         return float(node)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError):
         return None
-
-
-class _ProgressBar:
-    """A Rich progress bar over epochs; silent unless enabled and stdout is a terminal."""
-
-    def __init__(self, enabled: bool, epochs: int, model: Model) -> None:
-        self.enabled = bool(enabled) and epochs > 0 and _is_tty()
-        self.epochs = epochs
-        self.model = model
-        self.progress: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> _ProgressBar:
-        if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.progress = Progress(
-                TextColumn("[bold]training[/bold]"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[status]}"),
-                TimeRemainingColumn(),
-            )
-            self.progress.__enter__()
-            self.task = self.progress.add_task("train", total=self.epochs, status="")
-        return self
-
-    def advance(self, logs: Mapping[str, float]) -> None:
-        if self.progress is not None:
-            status = "  ".join(f"{k}={v:.4g}" for k, v in logs.items())
-            self.progress.update(self.task, advance=1, status=status)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
-
-
-def _is_tty() -> bool:
-    try:
-        return bool(sys.stdout.isatty())
-    except (AttributeError, ValueError):
-        return False
