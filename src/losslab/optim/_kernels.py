@@ -15,13 +15,11 @@ import numpy as np
 @numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
 def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
     # The operations of transforms._adam_leaf (apply=True), element by element, in the same order;
-    # returns the number of entries with a non-finite gradient or parameter (x - x is 0 only for
-    # finite x).
+    # returns the number of non-finite new parameters (x - x is 0 only for finite x).
     bad = 0
     for i in range(lo, hi):
         pi = p[i]
         gi = g[i]
-        bad += 0 if (gi - gi == 0) and (pi - pi == 0) else 1
         if gpc != 0:  # coupled weight decay: p * wd + g
             gi = pi * gpc + gi
         mi = m[i]
@@ -37,7 +35,11 @@ def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2,
         u = (mn * sc) / (np.sqrt(src) + se)
         if pc != 0:  # decoupled weight decay: + p * (-lr wd)
             u = u + pi * pc
-        p_out[i] = pi + u
+        pn = pi + u
+        p_out[i] = pn
+        # a non-finite gradient or parameter makes the new parameter non-finite (NaN or inf
+        # propagate through every term); the caller then finds which input it was
+        bad += pn - pn != 0
     return bad
 
 
@@ -46,17 +48,3 @@ def adam_serial(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se,
     return _adam_range(
         0, p.size, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams
     )
-
-
-@numba.njit(parallel=True, nogil=True, cache=True, error_model="numpy")
-def adam_parallel(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams, chunks):
-    n = p.size
-    size = (n + chunks - 1) // chunks
-    bad = 0
-    for c in numba.prange(chunks):
-        lo = c * size
-        hi = min(lo + size, n)
-        bad += _adam_range(
-            lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams
-        )
-    return bad

@@ -450,8 +450,9 @@ def _adam_leaf(
     ``eps_placement="inside"`` form; NumPy blocks only).
 
     ``probe`` (a list, for the input check): ``inf`` is appended when ``g`` (or the parameter)
-    holds a NaN or an infinity (counted by the compiled pass, else found by a dot product of each
-    block while it is in cache, before any work on it).
+    holds a NaN or an infinity (the compiled pass counts non-finite new parameters, which any
+    non-finite input makes; the NumPy blocks take a dot product of each block while it is in
+    cache, before any work on it). After an ``inf`` the caller checks the inputs themselves.
     """
     g = _as_float(g)
     dtype = np.result_type(g.dtype, m.dtype)
