@@ -21,8 +21,9 @@ def test_examples_run():
 
 def test_quoted_constants_match_the_code():
     text = DOC.read_text(encoding="utf-8")
-    assert objective.DEFAULT_MAX_BYTES == 64 << 20 and slices.DEFAULT_MAX_BYTES == 64 << 20
-    assert "at most `max_bytes` of activations per pass\n(default 64 MiB)" in text
+    assert objective.DEFAULT_MAX_BYTES == 8 << 20 and slices.DEFAULT_MAX_BYTES == 64 << 20
+    assert "at most `max_bytes` of activations per pass\n(default 8 MiB" in text
+    assert "at most `max_bytes` of stacked parameters (default 64 MiB)" in text
     assert slices.DEFAULT_MAX_POINTS == 1_000_000 and "(default 1,000,000)" in text
     import inspect
 

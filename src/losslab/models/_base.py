@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from losslab._core import buffers as _buffers
 from losslab._core.arrays import as_float
 from losslab._core.validation import check_in_range
 from losslab.losses._spec import Loss, Reduction
@@ -49,6 +50,16 @@ Params = dict[str, np.ndarray]
 #: Dropout masks, one entry per layer (``None`` where the layer has no dropout; always ``None``
 #: for the output layer), each of shape ``(n_samples, width)`` holding 0 or ``1 / (1 - rate)``.
 Masks = list[np.ndarray | None]
+
+
+def _like(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A recycled output for an element-wise ``a (op) b`` of ``a``'s shape (see :mod:`losslab._core.buffers`)."""
+    return _buffers.empty_shaped(a.shape, np.result_type(a, b))
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    """``a > 0`` into a recycled boolean array (ReLU's derivative)."""
+    return np.greater(a, 0.0, out=_buffers.empty_shaped(a.shape, np.bool_))
 
 
 class Model:
@@ -232,7 +243,8 @@ class Model:
         f = self.activation.forward
         relu = self.activation.name == "relu"
         for l, (wk, bk) in enumerate(self.keys):
-            z = h @ params[wk]
+            W = params[wk]
+            z = np.matmul(h, W, out=_buffers.empty_shaped((h.shape[0], W.shape[1]), np.result_type(h, W)))
             z += params[bk]
             if l == last:
                 if keep:
@@ -243,8 +255,8 @@ class Model:
             if keep:
                 cache.append((h, z, a))
             if masks is not None and masks[l] is not None:
-                a = a * masks[l]
-            h = a + h if self.skips[l] else a
+                a = np.multiply(a, masks[l], out=_like(a, masks[l]))
+            h = np.add(a, h, out=_like(a, h)) if self.skips[l] else a
         raise AssertionError("unreachable")
 
     def _backward(
@@ -263,16 +275,19 @@ class Model:
             if l == last:
                 dz_l = dz
             elif mask is not None:  # dloss/da = m * dloss/dh (a fresh array: masked in place below)
-                da = dh * mask
-                dz_l = np.multiply(da, a > 0, out=da) if relu else back(z, a, da)
+                da = np.multiply(dh, mask, out=_like(dh, mask))
+                dz_l = np.multiply(da, _positive(a), out=da) if relu else back(z, a, da)
             elif relu:  # dh is a fresh array from the layer above: mask it in place (unless a skip reads it)
-                dz_l = np.multiply(dh, a > 0, out=None if self.skips[l] else dh)
+                dz_l = np.multiply(dh, _positive(a), out=_like(dh, a) if self.skips[l] else dh)
             else:
                 dz_l = back(z, a, dh)
             grads[wk] = h_prev.T @ dz_l
             grads[bk] = dz_l.sum(axis=0)
             if l > 0:
-                dh_prev = dz_l @ params[wk].T
+                W = params[wk]
+                dh_prev = np.matmul(
+                    dz_l, W.T, out=_buffers.empty_shaped((dz_l.shape[0], W.shape[0]), np.result_type(dz_l, W))
+                )
                 if self.skips[l]:  # h_l = f(z_l) + h_{l-1}: the gradient also flows straight through
                     dh_prev += dh
                 dh = dh_prev
