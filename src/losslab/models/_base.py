@@ -254,8 +254,9 @@ class Model:
             a = np.maximum(z, 0.0, out=z) if relu else f(z)
             if keep:
                 cache.append((h, z, a))
-            if masks is not None and masks[l] is not None:
-                a = np.multiply(a, masks[l], out=_like(a, masks[l]))
+            mask = None if masks is None else masks[l]
+            if mask is not None:
+                a = np.multiply(a, mask, out=_like(a, mask))
             h = np.add(a, h, out=_like(a, h)) if self.skips[l] else a
         raise AssertionError("unreachable")
 
