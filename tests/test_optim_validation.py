@@ -271,3 +271,47 @@ def test_init_refuses_complex_params_instead_of_dropping_the_imaginary_part(name
     opt = O.get(name, lr=0.1)
     with pytest.raises(TypeError, match=r"init: params\['W'\] must hold real numbers, got dtype complex128"):
         opt.init({"W": np.ones((3, 2), dtype=complex)})
+
+
+def test_unchecked_steps_skip_the_boundary_checks_only_inside_and_only_in_their_thread():
+    import threading
+
+    from losslab.optim.base import unchecked_steps
+
+    opt = O.sgd(lr=0.5)
+    p = np.zeros(3)
+    g = np.array([1.0, np.nan, 2.0])
+    seen: list[str] = []
+
+    def other_thread() -> None:  # started inside the block: the context is not inherited
+        try:
+            opt.update(g, opt.init(p), p)
+        except NonFiniteError as e:
+            seen.append(str(e))
+
+    with unchecked_steps():
+        u, _ = opt.update(g, opt.init(p), p)
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert np.array_equal(u, [-0.5, np.nan, -1.0], equal_nan=True)  # passed through unchecked
+    assert seen == ["update: grads has 1 NaN entry"]
+    with pytest.raises(NonFiniteError, match="update: grads has 1 NaN entry"):
+        opt.update(g, opt.init(p), p)
+
+
+def test_a_race_reports_a_non_finite_gradient_as_a_divergence_at_its_step():
+    calls = {"n": 0}
+
+    class Cliff:
+        start = (1.0, 1.0)
+
+        def value(self, w):
+            return float(np.sum(np.asarray(w) ** 2))
+
+        def grad(self, w):
+            calls["n"] += 1  # the 4th gradient (taken after step 3) overflows
+            return 2 * np.asarray(w) if calls["n"] < 4 else np.array([np.inf, 0.0])
+
+    [e] = ll.landscape.race(Cliff(), {"gd": O.sgd(lr=0.1)}, steps=10)
+    assert e.diverged and e.diverged_step == 4 and len(e.path) == 4 and np.isfinite(e.path).all()

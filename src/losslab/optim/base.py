@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
@@ -117,6 +118,19 @@ class GradientTransformation(_Fields):
 
 # Set while a checked ``update``/``step`` runs: the transformations it calls are not re-checked.
 _inside: ContextVar[bool] = ContextVar("losslab_optim_inside", default=False)
+
+
+@contextmanager
+def unchecked_steps() -> Iterator[None]:
+    """Run ``update``/``step`` calls without their boundary checks (structure, shapes, finiteness),
+    for a caller that makes its own: a loop that passed one checked step and then feeds the
+    optimizer only what it returned, testing each gradient's finiteness itself (see
+    :func:`losslab.train.race`). Thread- and task-local, like :func:`losslab.config`."""
+    token = _inside.set(True)
+    try:
+        yield
+    finally:
+        _inside.reset(token)
 
 
 def checks_finite_grads(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from losslab._core.validation import NonFiniteError, check_int, check_positive
-from losslab.optim.base import GradientTransformation
+from losslab.optim.base import GradientTransformation, unchecked_steps
 from losslab.optim.base import step as optimizer_step
 from losslab.optim.transforms import SutskeverNesterovState
 from losslab.train.loop import learning_rate_of
@@ -136,10 +137,16 @@ def race(
                     g = np.asarray(function.grad(state.lookahead(w)), dtype=np.float64)
                 if rng is not None:
                     g = g + sigma * rng.standard_normal(g.shape)
+                if not np.isfinite(g).all():  # a gradient (or look-ahead gradient) overflowed
+                    diverged_step = t
+                    break
                 extra = {key: provide(w) for key, provide in providers.items()}
                 try:
-                    w, state = optimizer_step(opt, g, state, w, **extra)
-                except NonFiniteError:  # a gradient (or look-ahead gradient) overflowed: a divergence
+                    # After a first checked step the optimizer sees only its own outputs and the
+                    # finite gradients tested above: its boundary checks would repeat ours.
+                    with unchecked_steps() if t > 1 else nullcontext():
+                        w, state = optimizer_step(opt, g, state, w, **extra)
+                except NonFiniteError:  # a provided value (a Hessian) was not finite: a divergence
                     diverged_step = t
                     break
                 value = float(function.value(w))
