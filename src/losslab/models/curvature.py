@@ -231,14 +231,15 @@ def forward_batched(model: Model, S: Params, X: np.ndarray) -> np.ndarray:
         W = S[wk]
         K, n_in, n_out = W.shape
         z = _buffers.empty_shaped((K, n, n_out), np.result_type(h, W))
-        if h.ndim == 2:
-            # One product for all K: X (n, n_in) @ [W^(1) | ... | W^(K)] (n_in, K n_out).
+        if h.ndim == 2 and n < 4096 and K > 1:
+            # Few samples: one product for all K, X (n, n_in) @ [W^(1) | ... | W^(K)] (n_in, K n_out),
+            # saves K - 1 calls for one copy of the result.
             flat = h @ W.transpose(1, 0, 2).reshape(n_in, K * n_out)
             np.copyto(z, flat.reshape(n, K, n_out).transpose(1, 0, 2))
         else:
-            # One BLAS product per point: NumPy's stacked matmul measured twice as slow here.
+            # One BLAS product per point (NumPy's stacked matmul measured twice as slow here).
             for k in range(K):
-                np.matmul(h[k], W[k], out=z[k])
+                np.matmul(h if h.ndim == 2 else h[k], W[k], out=z[k])
         z += S[bk][:, None, :]
         if l == last:
             return z
