@@ -4,7 +4,8 @@
 
 Runs the tour (``--quick`` unless ``--full``) into a temporary directory and photographs it with
 Debian's headless Chromium (``/usr/bin/chromium``, ``/usr/bin/chromedriver``): the top of the page
-(contents and the summary of verdicts) above the first experiment's section with its figures.
+(contents), the first rows of the summary of verdicts, and the first experiment's section with
+its figures.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import losslab as ll
 OUT = Path(__file__).resolve().parent / "tour.png"
 WIDTH, HEIGHT = 1200, 1100  # the browser window; each of the two views is one window high
 SCALE = 0.75  # the stitched picture is scaled down to keep the file small
+ROWS = 6  # rows of the summary of verdicts shown
 
 
 def main(argv: list[str]) -> None:
@@ -38,22 +40,39 @@ def main(argv: list[str]) -> None:
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         try:
             driver.get(page.resolve().as_uri())
-            top = driver.get_screenshot_as_png()
+            # the top of the page down to the summary table, cut above the table
+            table_top = driver.execute_script(
+                "return document.querySelector('table').getBoundingClientRect().top;"
+            )
+            top = (driver.get_screenshot_as_png(), 0, min(int(table_top), HEIGHT))
+            # the table's header and first rows, cut below a whole row
+            cut = driver.execute_script(
+                "const t = document.querySelector('table'); t.scrollIntoView();"
+                "const rows = [...t.querySelectorAll('tr')].slice(0, ROWS + 1);"
+                "return [t.getBoundingClientRect().top, rows[rows.length - 1].getBoundingClientRect().bottom];".replace(
+                    "ROWS", str(ROWS)
+                )
+            )
+            table = (driver.get_screenshot_as_png(), int(cut[0]), int(cut[1]) + 1)
             driver.execute_script("document.querySelector('section.experiment').scrollIntoView();")
-            section = driver.get_screenshot_as_png()
+            section = (driver.get_screenshot_as_png(), 0, HEIGHT)
         finally:
             driver.quit()
-    _stitch([top, section])
+    _stitch([top, table, section])
     print(f"wrote {OUT}")
 
 
-def _stitch(shots: list[bytes]) -> None:
-    """The views one above the other, scaled by :data:`SCALE`, written to :data:`OUT`."""
+def _stitch(shots: list[tuple[bytes, int, int]]) -> None:
+    """The views ``(png, top, bottom)``, each cut to its rows ``[top, bottom)``, one above the
+    other, scaled by :data:`SCALE`, written to :data:`OUT`."""
     import io
 
     from PIL import Image
 
-    views = [Image.open(io.BytesIO(png)).convert("RGB") for png in shots]
+    views = []
+    for png, top, bottom in shots:
+        view = Image.open(io.BytesIO(png)).convert("RGB")
+        views.append(view.crop((0, top, view.width, min(bottom, view.height))))
     width = max(v.width for v in views)
     picture = Image.new("RGB", (width, sum(v.height for v in views)), "white")
     y = 0
