@@ -548,3 +548,22 @@ def test_decision_boundary_of_a_score_model_is_at_zero():
     params = {"W": np.array([[1.0], [1.0]]), "b": np.array([0.5])}
     ax = V.decision_boundary(model, params, X, y, resolution=20).axes[0]
     assert "boundary (score = 0)" in _legend_texts(ax)
+
+
+def test_long_titles_wrap_inside_the_figure_and_keep_math_whole():
+    model = ll.models.MLP([2, 32, 32, 2], activation="relu", output_activation="softmax", dropout=0.1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    history = ll.train.fit(
+        model, X, y, loss="sparse_categorical_cross_entropy", optimizer=ll.optim.adam(0.05), epochs=2, seed=0
+    )
+    title = f"{model!r} on a toy set: sparse_categorical_cross_entropy + adam (lr=0.05)"
+    fig = ll.viz.training_summary(history, model, X, y, task="multiclass", title=title)
+    fig.canvas.draw()
+    text = fig._suptitle
+    assert text.get_text().replace("\n", " ") == title and "\n" in text.get_text()
+    box = text.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width  # no line runs off an edge
+    focal = ll.viz.focal_effect(alpha=0.25)
+    assert "$(1 - p_t)^\\gamma$" in focal._suptitle.get_text()  # math is never split

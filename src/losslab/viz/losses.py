@@ -36,6 +36,7 @@ from losslab.viz.style import (
     new_figure,
     root_figure,
     style_axes,
+    suptitle,
 )
 
 if TYPE_CHECKING:
@@ -319,7 +320,7 @@ def loss_curves(
             names = ", ".join(dict.fromkeys(_short_name(e.loss) for e in entries))
             title = f"{_TASK_TITLE.get(sorted(tasks)[0], 'Losses') if len(tasks) == 1 else 'Losses'}: {names}"
     if ax is None:
-        fig.suptitle(title, fontsize=FONT["suptitle"])
+        suptitle(fig, title)
     return fig
 
 
@@ -392,8 +393,5 @@ def focal_effect(
     legend(axes[1], loc="lower left")
     if ax is None:
         suffix = "" if alpha is None else f", α={alpha:g}"
-        fig.suptitle(
-            r"Focal loss: easy examples down-weighted by $(1 - p_t)^\gamma$" + suffix,
-            fontsize=FONT["suptitle"],
-        )
+        suptitle(fig, r"Focal loss: easy examples down-weighted by $(1 - p_t)^\gamma$" + suffix)
     return fig

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import re
+import textwrap
 import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,16 @@ def new_figure(
 
     size = (panel[0] * ncols, panel[1] * nrows)
     return Figure(figsize=size, dpi=check_dpi(where, dpi), layout="constrained")
+
+
+def suptitle(fig: Figure, text: str) -> None:
+    """The figure's title, wrapped at spaces to the figure's width (a long title -- a model's full
+    description -- would otherwise run off both edges); spaces inside ``$...$`` math never break."""
+    size = FONT["suptitle"]
+    per_line = max(20, int(fig.get_figwidth() * 72 / (0.6 * size)))  # average glyph about 0.6 em
+    held = re.sub(r"\$[^$]*\$", lambda m: m.group(0).replace(" ", "\0"), text)
+    lines = textwrap.wrap(held, per_line, break_long_words=False, break_on_hyphens=False) or [""]
+    fig.suptitle("\n".join(line.replace("\0", " ") for line in lines), fontsize=size)
 
 
 def root_figure(ax: Axes) -> Figure:

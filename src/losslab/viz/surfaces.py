@@ -33,6 +33,7 @@ from losslab.viz.style import (
     optimizer_color,
     root_figure,
     style_axes,
+    suptitle,
 )
 
 if TYPE_CHECKING:
@@ -367,7 +368,7 @@ def surface_3d(
         ax2 = fig.add_subplot(1, 2, 2)
         contour(g, ax=ax2, cmap=cmap, title=f"Contours{name} (top-down view)")
     if title is not None:
-        fig.suptitle(title, fontsize=FONT["suptitle"])
+        suptitle(fig, title)
     return fig
 
 

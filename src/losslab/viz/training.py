@@ -23,6 +23,7 @@ from losslab.viz.style import (
     new_figure,
     root_figure,
     style_axes,
+    suptitle,
 )
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ def training_curves(
         legend(a, loc="best")
     if title is not None:
         if ax is None:
-            fig.suptitle(title, fontsize=FONT["suptitle"])
+            suptitle(fig, title)
         else:
             loss_ax.set_title(title, fontsize=FONT["title"])
     return fig
@@ -631,5 +632,5 @@ def training_summary(
     elif panel == "boundary":
         decision_boundary(model, history.params, X, y, ax=axes[1])  # type: ignore[arg-type]
     if title is not None:
-        fig.suptitle(title, fontsize=FONT["suptitle"])
+        suptitle(fig, title)
     return fig
