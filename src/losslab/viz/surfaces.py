@@ -302,7 +302,12 @@ def contour(
         bands = np.unique(np.r_[min(float(finite.min()), float(np.min(lv))), np.asarray(lv, dtype=np.float64),
                                 max(float(finite.max()), float(np.max(lv)))])  # fmt: skip
         cf = ax.contourf(gx, gy, np.ma.masked_invalid(g.Z), levels=bands, cmap=cmap, alpha=0.85)
+        from matplotlib.ticker import FuncFormatter
+
         bar = fig.colorbar(cf, ax=ax)
+        # three significant digits: log-spaced bands near the minimum differ past the third decimal
+        bar.formatter = FuncFormatter(lambda value, _: f"{value:.3g}")
+        bar.update_ticks()
         bar.ax.tick_params(labelsize=FONT["tick"])
         _draw_contours(ax, g, lv, log, cmap=cmap, labels=labels, colors="black", linewidths=0.5)
     else:
