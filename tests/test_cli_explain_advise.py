@@ -130,6 +130,19 @@ def test_explain_step_w_squared_and_adam():
     assert nesterov.exit_code == 0 and "d = g + momentum * b" in nesterov.output
 
 
+def test_explain_step_gives_second_order_optimizers_the_hessian_of_the_implied_loss():
+    # --grad 2*w is L = ||w||^2: Hessian 2 I, so one Newton step lands on the minimum
+    data = json.loads(run("explain-step", "newton", "--params", "4,1", "--grad", "2*w", "--json").output)
+    assert np.allclose(data["trajectory"][1], [0.0, 0.0], atol=0)
+    damped = json.loads(
+        run("explain-step", "newton", "--params", "4", "--grad", "3*w", "--damping", "1", "--json").output
+    )
+    assert np.isclose(damped["trajectory"][1], 4 - 12 / (3 + 1), rtol=1e-15)  # (H + lambda)^-1 g
+    # a constant gradient is a linear loss: zero Hessian, solved in the least-squares sense (no step)
+    flat = json.loads(run("explain-step", "newton", "--params", "4", "--grad", "3", "--json").output)
+    assert flat["trajectory"][1] == [4.0] or flat["trajectory"][1] == 4.0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -87,10 +87,14 @@ def parse_options(tokens: list[str]) -> dict[str, Any]:
     return out
 
 
+# ``--grad C*w``: the gradient of C/2 ||w||^2
+_C_TIMES_W = re.compile(r"\s*([-+]?[0-9.eE+-]+)\s*\*\s*w\s*")
+
+
 def parse_grad(text: str) -> np.ndarray | Any:
     """``--grad``: numbers (the same gradient at every step) or ``C*w`` (the gradient of ``C/2 w^2``,
     evaluated at each step's parameters: ``2*w`` is the curriculum's :math:`L(W) = W^2`)."""
-    match = re.fullmatch(r"\s*([-+]?[0-9.eE+-]+)\s*\*\s*w\s*", text)
+    match = _C_TIMES_W.fullmatch(text)
     if match:
         try:
             c = float(match.group(1))
@@ -100,6 +104,26 @@ def parse_grad(text: str) -> np.ndarray | Any:
 
         return lambda w: c * np.asarray(w)
     return parse_array([text], "grad")
+
+
+def curvature_args(text: str, gradient: Any) -> dict[str, Any]:
+    r"""What second-order optimizers ask for besides the gradient, from the loss ``--grad`` implies:
+    for ``C*w`` (:math:`L = C/2\,\lVert w\rVert^2`) the Hessian :math:`C I` and the value; for a
+    constant gradient :math:`g` (:math:`L = g \cdot w`) the zero Hessian and :math:`g \cdot w`."""
+    import numpy as np
+
+    if callable(gradient):
+        match = _C_TIMES_W.fullmatch(text)
+        c = float(match.group(1)) if match else 0.0
+        return {
+            "hessian": lambda w: c * np.eye(np.size(w)),
+            "value": lambda w: 0.5 * c * float(np.sum(np.square(w))),
+        }
+    g = np.asarray(gradient, dtype=np.float64)
+    return {
+        "hessian": lambda w: np.zeros((np.size(w), np.size(w))),
+        "value": lambda w: float(np.sum(g * np.asarray(w))),
+    }
 
 
 def explanation_data(ex: ll.explain.Explanation) -> dict[str, Any]:
@@ -227,5 +251,6 @@ def explain_step(
     hyperparams = parse_options(list(ctx.args))
     start, gradient = parse_array([params], "params"), parse_grad(grad)
     with step("working out the optimizer steps"):
-        ex = ll.explain.optimizer_step(optimizer, start, gradient, steps, **hyperparams)
+        extra = curvature_args(grad, gradient)
+        ex = ll.explain.optimizer_step(optimizer, start, gradient, steps, extra_args=extra, **hyperparams)
     _print(ex, markdown, as_json)
