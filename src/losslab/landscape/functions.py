@@ -140,7 +140,17 @@ def _scalar(x: np.ndarray) -> Any:
     return x[()] if x.ndim == 0 else x
 
 
+def _pair(a: Any, b: Any) -> np.ndarray:
+    """``np.stack([a, b], axis=-1)``; one point (two scalars) without ``stack``'s overhead, which
+    was a fifth of a race step's time."""
+    if np.ndim(a) == 0 and np.ndim(b) == 0:
+        return np.array([a, b], dtype=np.float64)
+    return np.stack([a, b], axis=-1)
+
+
 def _mat2(hxx: Any, hxy: Any, hyy: Any) -> np.ndarray:
+    if np.ndim(hxx) == 0 and np.ndim(hxy) == 0 and np.ndim(hyy) == 0:
+        return np.array([[hxx, hxy], [hxy, hyy]], dtype=np.float64)
     hxx, hxy, hyy = np.broadcast_arrays(hxx, hxy, hyy)
     return np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)], axis=-2)
 
@@ -214,7 +224,7 @@ def quadratic_bowl(a: float = 1.0, b: float = 10.0) -> TestFunction:
 
     def grad(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
-        return np.stack([a * p[..., 0], b * p[..., 1]], axis=-1)
+        return _pair(a * p[..., 0], b * p[..., 1])
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
@@ -351,7 +361,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0, dim: int = 2) -> TestFunction:
         if n == 2:
             x, y = p[..., 0], p[..., 1]
             r = y - x * x
-            return np.stack([-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r], axis=-1)
+            return _pair(-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r)
         x, y = p[..., :-1], p[..., 1:]
         r = y - x * x
         g = np.zeros_like(p)
@@ -413,7 +423,7 @@ def beale() -> TestFunction:
         x, y, t = _terms(w)
         dx = y**k - 1.0
         dy = x * k * y ** (k - 1)
-        return np.stack([2 * np.sum(t * dx, axis=-1), 2 * np.sum(t * dy, axis=-1)], axis=-1)
+        return _pair(2 * np.sum(t * dx, axis=-1), 2 * np.sum(t * dy, axis=-1))
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         x, y, t = _terms(w)
@@ -459,7 +469,7 @@ def booth() -> TestFunction:
         p = _points(w, name)
         x, y = p[..., 0], p[..., 1]
         u, v = x + 2 * y - 7, 2 * x + y - 5
-        return np.stack([2 * u + 4 * v, 4 * u + 2 * v], axis=-1)
+        return _pair(2 * u + 4 * v, 4 * u + 2 * v)
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
@@ -498,7 +508,7 @@ def himmelblau() -> TestFunction:
         p = _points(w, name)
         x, y = p[..., 0], p[..., 1]
         u, v = x * x + y - 11, x + y * y - 7
-        return np.stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], axis=-1)
+        return _pair(4 * x * u + 2 * v, 2 * u + 4 * y * v)
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
@@ -607,7 +617,7 @@ def six_hump_camel() -> TestFunction:
     def grad(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
         x, y = p[..., 0], p[..., 1]
-        return np.stack([8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3], axis=-1)
+        return _pair(8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3)
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
@@ -670,7 +680,7 @@ def saddle() -> TestFunction:
 
     def grad(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
-        return np.stack([2 * p[..., 0], -2 * p[..., 1]], axis=-1)
+        return _pair(2 * p[..., 0], -2 * p[..., 1])
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
@@ -707,7 +717,7 @@ def monkey_saddle() -> TestFunction:
     def grad(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)
         x, y = p[..., 0], p[..., 1]
-        return np.stack([3 * x**2 - 3 * y**2, -6 * x * y], axis=-1)
+        return _pair(3 * x**2 - 3 * y**2, -6 * x * y)
 
     def hessian(w: npt.ArrayLike) -> np.ndarray:
         p = _points(w, name)

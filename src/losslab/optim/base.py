@@ -307,7 +307,7 @@ def _add_leaf(p: Any, u: Any) -> Any:
     """One leaf of :func:`apply_updates` (also the fallback of fused steps, so both agree)."""
     if isinstance(p, np.ndarray) or np.isscalar(p):
         p_arr = np.asarray(p)
-        dtype = p_arr.dtype if np.issubdtype(p_arr.dtype, np.floating) else np.dtype(np.float64)
+        dtype = p_arr.dtype if p_arr.dtype.kind == "f" else np.dtype(np.float64)
         u_arr = np.asarray(u)
         if p_arr.size >= _buffers.POOL_MIN_SIZE and u_arr.shape == p_arr.shape:
             out = _buffers.empty(p_arr.size, dtype).reshape(p_arr.shape)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -130,7 +130,7 @@ def race(
         g = np.asarray(function.grad(w), dtype=np.float64)
         norms = [math.sqrt(float(g @ g))]
         diverged_step = None
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"), ExitStack() as checks:
             for t in range(1, steps + 1):
                 if isinstance(state, SutskeverNesterovState):
                     # Sutskever's Nesterov form takes its gradient at the look-ahead point x + beta v.
@@ -142,13 +142,14 @@ def race(
                     break
                 extra = {key: provide(w) for key, provide in providers.items()}
                 try:
-                    # After a first checked step the optimizer sees only its own outputs and the
-                    # finite gradients tested above: its boundary checks would repeat ours.
-                    with unchecked_steps() if t > 1 else nullcontext():
-                        w, state = optimizer_step(opt, g, state, w, **extra)
+                    w, state = optimizer_step(opt, g, state, w, **extra)
                 except NonFiniteError:  # a provided value (a Hessian) was not finite: a divergence
                     diverged_step = t
                     break
+                if t == 1:
+                    # After a first checked step the optimizer sees only its own outputs and the
+                    # finite gradients tested above: its boundary checks would repeat ours.
+                    checks.enter_context(unchecked_steps())
                 value = float(function.value(w))
                 # w @ w is NaN or infinite as soon as one coordinate is, or when it overflows
                 if not (math.isfinite(value) and float(w @ w) <= max_norm_sq):
