@@ -567,3 +567,21 @@ def test_long_titles_wrap_inside_the_figure_and_keep_math_whole():
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width  # no line runs off an edge
     focal = ll.viz.focal_effect(alpha=0.25)
     assert "$(1 - p_t)^\\gamma$" in focal._suptitle.get_text()  # math is never split
+
+
+def test_a_loss_keeps_its_colour_across_figures_and_one_figure_never_repeats_one():
+    from losslab.viz.style import PALETTE, colors_for, loss_color
+
+    labels = ["bce", "weighted_bce", "focal", "focal_a0.75"]
+    colors = colors_for(labels)
+    assert colors[0] == loss_color("binary_cross_entropy") and colors[2] == loss_color("binary_focal")
+    assert len(set(colors)) == 4 and set(colors) <= set(PALETTE)
+    assert colors_for(["mse", "mse (lr=0.1)"])[0] == loss_color("mse") != colors_for(["mse", "mse x"])[1]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    scores = {name: rng.random(200) for name in labels}
+    curve = ll.viz.pr_curve(scores, y)
+    bars = ll.viz.bars({"recall": {name: 0.5 for name in labels}})
+    line_colors = {ln.get_label().split(" (")[0]: to_hex(ln.get_color()) for ln in curve.axes[0].lines}
+    bar_colors = {c.get_label(): to_hex(c.patches[0].get_facecolor()) for c in bars.axes[0].containers}
+    assert all(line_colors[name] == bar_colors[name] for name in labels)

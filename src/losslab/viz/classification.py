@@ -14,7 +14,7 @@ from losslab.viz.style import (
     FONT,
     PALETTE,
     check_axes,
-    color_for,
+    colors_for,
     legend,
     new_figure,
     root_figure,
@@ -152,12 +152,11 @@ def pr_curve(
     else:
         fig = root_figure(check_axes(where, ax))
     t = np.asarray(y_true, dtype=np.float64).ravel()
+    colors = colors_for([label for label, _ in runs]) if runs[0][0] else [PALETTE[0]]
     for i, (label, scores) in enumerate(runs):
         recall, precision = precision_recall_points(scores, y_true)
         ap = _metrics.average_precision(scores, y_true)
-        color = color_for(label) if label else PALETTE[0]
-        if len(runs) > 1 and len({color_for(lab) for lab, _ in runs}) < len(runs):
-            color = PALETTE[i % len(PALETTE)]
+        color = colors[i]
         name = f"{label} (AP = {ap:.3f})" if label else f"AP = {ap:.3f}"
         ax.step(recall, precision, where="pre", color=color, linewidth=2.2, label=name)
     rate = float(t.mean())

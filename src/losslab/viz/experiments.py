@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losslab._core.validation import check_bool
-from losslab.viz.style import FONT, PALETTE, check_axes, legend, new_figure, root_figure, style_axes
+from losslab.viz.style import FONT, check_axes, colors_for, legend, new_figure, root_figure, style_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -90,6 +90,7 @@ def series(
         )
     shared = None if x is None else _vector(where, "x", x)
     fig, ax = _axes(where, ax, dpi, (7.5, 4.8))
+    colors = colors_for([str(label) for label in curves])
     for i, (label, value) in enumerate(curves.items()):
         if isinstance(value, tuple) and len(value) == 2:
             xs, ys = _vector(where, f"{label} x", value[0]), _vector(where, f"{label} y", value[1])
@@ -106,7 +107,7 @@ def series(
         style = (
             {"linestyle": "none", "marker": "o", "markersize": 7} if label in points else {"linewidth": 2.2}
         )
-        ax.plot(xs[keep], ys[keep], color=PALETTE[i % len(PALETTE)], label=text, **style)
+        ax.plot(xs[keep], ys[keep], color=colors[i], label=text, **style)
     if log:
         ax.set_yscale("log")
     style_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel)
@@ -144,6 +145,7 @@ def bars(
     errors = errors or {}
     fig, ax = _axes(where, ax, dpi, (max(6.0, 1.2 + 0.9 * len(groups) * len(variants)), 4.8))
     width = 0.8 / len(variants)
+    colors = colors_for(variants)  # a loss or optimizer keeps its colour from the other figures
     for j, variant in enumerate(variants):
         xs, hs, es = [], [], []
         for i, (g, members) in enumerate(groups.items()):
@@ -152,7 +154,7 @@ def bars(
                 hs.append(float(_vector(where, f"{g}/{variant}", [members[variant]])[0]))
                 es.append(float(errors.get(g, {}).get(variant, 0.0)))
         drawn = ax.bar(xs, hs, width * 0.92, yerr=es if any(es) else None, capsize=4,
-                       color=PALETTE[j % len(PALETTE)], label=variant)  # fmt: skip
+                       color=colors[j], label=variant)  # fmt: skip
         ax.bar_label(drawn, fmt="%.3g", fontsize=FONT["annotation"], padding=2)
     ax.set_xticks(range(len(groups)), [str(g) for g in groups])
     ax.margins(y=0.12)

@@ -18,7 +18,7 @@ from losslab.viz.style import (
     FONT,
     PALETTE,
     check_axes,
-    color_for,
+    colors_for,
     distinct_styles,
     legend,
     new_figure,
@@ -107,9 +107,7 @@ def slice_1d(
     else:
         fig = root_figure(check_axes(where, ax))
     labels = [label for label, _ in items]
-    colors = [color_for(lab) if lab else PALETTE[0] for lab in labels]
-    if len(set(colors)) < len(colors):
-        colors = [PALETTE[i % len(PALETTE)] for i in range(len(items))]
+    colors = colors_for(labels) if all(labels) else [PALETTE[i % len(PALETTE)] for i in range(len(items))]
     styles = distinct_styles(colors)
     if labels == ["train", "test"]:  # a slice's held-out loss often lies on the train loss: dash it
         styles = ["-", "--"]

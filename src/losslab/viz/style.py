@@ -141,6 +141,21 @@ def color_for(name: str) -> str:
     return _OPTIMIZER_COLORS.get(key, _hashed(key))
 
 
+def colors_for(labels: Sequence[str]) -> list[str]:
+    """One colour per label of a figure: each label's stable colour (:func:`color_for`), except
+    that a label whose colour an earlier label already holds gets the first palette colour no
+    label holds -- so the same names get the same colours in every figure and no two curves or
+    bars of one figure share one (while the palette lasts)."""
+    wanted = [color_for(label) for label in labels]
+    out: list[str] = []
+    for c in wanted:
+        if c in out:
+            free = [p for p in PALETTE if p not in out and p not in wanted]
+            c = free[0] if free else next((p for p in PALETTE if p not in out), c)
+        out.append(c)
+    return out
+
+
 LINESTYLES = ("-", "--", ":", "-.")
 
 

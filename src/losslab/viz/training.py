@@ -17,7 +17,7 @@ from losslab.viz.style import (
     FONT,
     PALETTE,
     check_axes,
-    color_for,
+    colors_for,
     distinct_styles,
     legend,
     new_figure,
@@ -64,11 +64,7 @@ def _labelled(where: str, items: Any, kind: type, what: str) -> list[tuple[str, 
 def _colors(labels: Sequence[str]) -> list[str]:
     if len(labels) == 1 and not labels[0]:
         return [PALETTE[0]]
-    hashed = [color_for(lab) for lab in labels]
-    # Labels that do not name a loss or an optimizer get palette colours in order (no clashes).
-    if len(set(hashed)) < len(hashed):
-        return [PALETTE[i % len(PALETTE)] for i in range(len(labels))]
-    return hashed
+    return colors_for(labels)
 
 
 def _auto_log(arrays: Sequence[np.ndarray]) -> bool:
