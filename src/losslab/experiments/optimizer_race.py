@@ -103,8 +103,9 @@ def compute(params: dict[str, Any], seed: int) -> Outcome:
         ["problem", "optimizer", "steps to tolerance", "final value", "closed-form rate"],
         rows,
         note=f"lr = 1/kappa on the bowls, beta = {beta}; the closed-form rate (ll.landscape.momentum_rate) "
-        "is that of gradient descent and heavy-ball momentum on a quadratic (- elsewhere); the saddle is unbounded below, so it has no "
-        "tolerance to reach: its final value shows how far each method got down the escape direction",
+        "is that of gradient descent and heavy-ball momentum on a quadratic (- elsewhere); the saddle "
+        "is unbounded below, so it has no tolerance to reach: its final value shows how far each "
+        "method got down the escape direction",
     )
     return Outcome(metrics, [table], {"races": races})
 

@@ -34,8 +34,9 @@ from losslab.models._base import Model, Params
 __all__ = ["DEFAULT_MAX_BYTES", "Objective"]
 
 # Activations per batched pass. Small enough to stay in a core's share of the last-level cache:
-# on an MLP [2, 32, 32, 1] the time per point was lowest at 4-8 MiB chunks (1.3x faster than one
-# point at a time at n = 10^4, 6x at n = 100) and 1.6x slower than one point at a time at 64 MiB.
+# on an MLP [2, 32, 32, 1] the time per point was lowest at 4-8 MiB chunks (5x faster than one point
+# at a time at n = 100, about as fast at n = 10^4, where the matrix products dominate), while 64 MiB
+# chunks left the cache and were 1.6x slower than one point at a time.
 DEFAULT_MAX_BYTES = 8 << 20
 """Memory bound of one batched pass of :meth:`Objective.values` (activations of a chunk of points)."""
 
