@@ -381,3 +381,30 @@ def test_errors_name_the_argument():
         ll.models.MLP([2, 3, 1], init="glorot")
     with pytest.raises(ValueError, match="NaN"):
         model.apply(params, np.full((2, 3), np.nan))
+
+
+def test_recycled_activations_never_overwrite_an_array_the_caller_holds():
+    from losslab._core import buffers
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4000, 3))  # (4000, 16) activations: above the pool's size threshold
+    y = rng.normal(size=4000)
+    model = ll.models.MLP([3, 16, 16, 16], activation="relu", skip=True)
+    p1, p2 = model.init(0), model.init(1)
+    assert buffers.POOL_MIN_SIZE <= 4000 * 16
+    first = model.logits(p1, X)
+    kept, view = first.copy(), first[10:20]
+    for _ in range(3):  # enough calls to cycle through every free buffer of the pool
+        second = model.logits(p2, X)
+        assert not np.shares_memory(first, second)
+    assert np.array_equal(first, kept) and np.array_equal(view, kept[10:20])
+    del first
+    again = model.logits(p1, X)
+    assert np.array_equal(again, kept)
+    # value_and_grad on recycled buffers equals a run on fresh ones
+    single = ll.models.MLP([3, 16, 16, 1], activation="relu", skip=True)
+    q = single.init(2)
+    buffers.release_buffers()
+    v1, g1 = single.value_and_grad(q, X, y, loss="mse")
+    v2, g2 = single.value_and_grad(q, X, y, loss="mse")
+    assert v1 == v2 and all(np.array_equal(g1[k], g2[k]) for k in g1)
