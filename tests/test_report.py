@@ -234,3 +234,72 @@ def test_cli_experiment_run_reports_a_failure(tmp_path, monkeypatch):
     assert line.startswith("Error: ") and "broken-toy failed" in line
     assert "RuntimeError: the experiment broke on purpose" in line
     assert (tmp_path / "one" / "index.html").is_file()  # the page shows the traceback
+
+
+def _strip_times(d):
+    if isinstance(d, dict):
+        return {k: _strip_times(v) for k, v in d.items() if k != "elapsed_s"}
+    if isinstance(d, list):
+        return [_strip_times(v) for v in d]
+    return d
+
+
+def test_worker_processes_give_the_tour_one_process_gives():
+    names = [*FEW, "robust-regression"]
+    alone = ll.report.run_tour(names, quick=True, workers=1)
+    pooled = ll.report.run_tour(names, quick=True, workers=2)
+    assert [e.name for e in pooled.entries] == names  # in tour order, whatever finished first
+    assert _strip_times(pooled.to_dict()) == _strip_times(alone.to_dict())
+    for a, p in zip(alone.entries, pooled.entries):
+        assert sorted(p.figures) == sorted(a.figures) and all(
+            uri.startswith("data:image/png") for uri in p.figures.values()
+        )
+        assert (
+            p.result is not None and p.result.data == {} and p.result.figures == {}
+        )  # data stays in the worker
+    assert alone.entries[2].result is not None and alone.entries[2].result.data  # complete in one process
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        ll.report.run_tour(names, quick=True, workers=0)
+
+
+def _killed_worker(name, seed, quick, draw):
+    import os
+
+    os._exit(3)  # a worker that dies (out of memory, killed): the pool breaks
+
+
+def test_a_broken_worker_pool_leaves_the_rest_to_this_process(monkeypatch):
+    from losslab.report import tour as tour_module
+
+    monkeypatch.setattr(tour_module, "_run_in_worker", _killed_worker)
+    t = ll.report.run_tour(FEW, quick=True, workers=2)
+    assert [e.name for e in t.entries] == FEW and all(
+        e.result is not None and e.result.data for e in t.entries
+    )
+
+
+def _slow_worker(name, seed, quick, draw):
+    import time
+
+    time.sleep(60)
+
+
+def test_ctrl_c_stops_the_worker_processes_at_once(monkeypatch):
+    import multiprocessing
+    import os
+    import signal
+    import threading
+    import time
+
+    from losslab.report import tour as tour_module
+
+    monkeypatch.setattr(tour_module, "_run_in_worker", _slow_worker)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C in this process only
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        ll.report.run_tour(FEW * 3, quick=True, workers=2)
+    assert time.perf_counter() - start < 20  # not the minutes of the queued experiments
+    deadline = time.perf_counter() + 10
+    while multiprocessing.active_children() and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []

@@ -62,13 +62,19 @@ def tour(
     quick: bool = typer.Option(False, "--quick", help="Small sizes: the whole tour in seconds."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of every experiment."),
     open_page: bool = typer.Option(False, "--open", help="Open the page in a browser when done."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Experiments run at once, each in its own process (default: one per core).",
+    ),
     as_json: JsonOption = False,
 ) -> None:
     """Run the curriculum's experiments and write one self-contained page, OUT/index.html."""
     names = _names(only)
     _check_out_dir(out)
     with step(f"writing the tour to {out}"):
-        page = ll.report.write_tour(out, names, seed=seed, quick=quick, progress=not as_json)
+        page = ll.report.write_tour(out, names, seed=seed, quick=quick, progress=not as_json, workers=workers)
         summary = json.loads((out / "results.json").read_text(encoding="utf-8"))
     if as_json:
         emit_json({"page": str(page), **_brief(summary)})

@@ -3,6 +3,10 @@
 
 An experiment that raises is reported on the page (its error in place of its results); an
 interrupted run (Ctrl-C) leaves the previous report, if any, untouched.
+
+The experiments are independent and seeded, so :func:`write_tour` runs them in worker processes,
+one per core (``workers``): the page is the same, byte for byte apart from the run times, as one
+made experiment after experiment.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -129,6 +135,19 @@ def _run_one(name: str, seed: int, quick: bool, draw: bool) -> Entry:
     return entry
 
 
+def _run_in_worker(name: str, seed: int, quick: bool, draw: bool) -> Entry:
+    """:func:`_run_one` in a worker process: what the page and ``results.json`` need goes back (the
+    figures already drawn); the result's ``data`` (arrays, test functions) stays behind."""
+    entry = _run_one(name, seed, quick, draw)
+    if entry.result is not None:
+        entry.result = replace(entry.result, data={}, _figures={})
+    return entry
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def run_tour(
     names: Sequence[str] | None = None,
     *,
@@ -136,26 +155,76 @@ def run_tour(
     quick: bool = False,
     figures: bool = True,
     progress: bool = False,
+    workers: int | None = 1,
 ) -> Tour:
     """Run ``names`` (default: every registered experiment, in tour order) and draw their figures.
 
-    ``progress=True`` shows a Rich progress bar when standard output is a terminal.
+    ``progress=True`` shows a Rich progress bar when standard output is a terminal. ``workers``:
+    how many experiments run at once, each in its own process (``None``: one per core). With more
+    than one, each entry's ``result`` comes back without its ``data`` and with its figures only as
+    the drawn PNGs in ``entry.figures``; with one (the default) the results are complete.
     """
     seed = check_int("tour", "seed", seed, minimum=0)
     quick = check_bool("tour", "quick", quick)
+    workers = _cores() if workers is None else check_int("tour", "workers", workers, minimum=1)
     chosen = experiments.names() if names is None else [str(n) for n in names]
     for name in chosen:  # unknown names fail before any work
         experiments.get(name)
     start = time.perf_counter()
-    entries: list[Entry] = []
+    done: dict[int, Entry] = {}
     with ProgressBar(progress, len(chosen), "tour", remaining=False) as bar:
-        for name in chosen:
-            bar.status(name)
-            entries.append(_run_one(name, seed, quick, figures))
-            done = entries[-1]
-            bar.advance(f"{done.name}: {done.result.verdict if done.result is not None else 'error'}")
+
+        def finished(i: int, entry: Entry) -> None:
+            done[i] = entry
+            bar.advance(f"{entry.name}: {entry.result.verdict if entry.result is not None else 'error'}")
+
+        if workers > 1 and len(chosen) > 1:
+            _run_parallel(chosen, seed, quick, figures, min(workers, len(chosen)), bar, finished)
+        for i, name in enumerate(chosen):  # in order; after a parallel run only what it left
+            if i not in done:
+                bar.status(name)
+                finished(i, _run_one(name, seed, quick, figures))
+    entries = [done[i] for i in range(len(chosen))]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Tour(entries, seed, quick, time.perf_counter() - start, stamp)
+
+
+def _run_parallel(
+    chosen: list[str], seed: int, quick: bool, draw: bool, workers: int, bar: Any, finished: Any
+) -> None:
+    """The experiments on a pool of worker processes; a pool that breaks (a worker killed) leaves
+    the experiments it did not finish to the caller, which runs them itself."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    # fork where it is safe (Linux; losslab's pools and locks are reset in the child), else spawn
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    bar.status(f"{workers} experiments at a time")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        futures = {pool.submit(_run_in_worker, name, seed, quick, draw): i for i, name in enumerate(chosen)}
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
+    except BrokenProcessPool:
+        pass
+    except BaseException:
+        # Ctrl-C (or an error here): nothing more starts and the running experiments stop now,
+        # instead of the interpreter's exit waiting for every queued one
+        _terminate(pool)
+        raise
+    pool.shutdown()
+
+
+def _terminate(pool: Any) -> None:
+    """Cancel what has not started and stop the workers (``terminate_workers`` from Python 3.14;
+    before it, the pool's table of worker processes, read before ``shutdown`` clears it)."""
+    if hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
 
 
 def write_tour(
@@ -165,8 +234,12 @@ def write_tour(
     seed: int = 0,
     quick: bool = False,
     progress: bool = False,
+    workers: int | None = None,
 ) -> Path:
     """Run the tour and write ``out/index.html`` and ``out/results.json``; return the page's path.
+
+    ``workers``: experiments run at once in worker processes (``None``: one per core; ``1``: one
+    after another in this process), as in :func:`run_tour`.
 
     Both files are written into a temporary directory next to ``out`` and then moved into place
     (``os.replace``), so a reader never sees a half-written page and an interrupted run leaves the
@@ -177,7 +250,7 @@ def write_tour(
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise ValueError(f"tour: out must be a directory, got the file {str(target)!r}")
-    tour = run_tour(names, seed=seed, quick=quick, progress=progress)
+    tour = run_tour(names, seed=seed, quick=quick, progress=progress, workers=workers)
     page = render(tour)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
