@@ -1,7 +1,9 @@
 """The main job's speed: ``losslab tour`` (every experiment, its figures and the page), full and
 ``--quick``, plus each experiment's own time.
 
-Targets (2 cores): the whole tour under 2 minutes, ``--quick`` under 30 seconds. A tour takes
+Targets (2 cores): the whole tour under 2 minutes, ``--quick`` under 30 seconds. The tour runs
+its experiments one per core in worker processes, so the per-experiment times are measured while
+the cores are shared and the CPU column counts the workers too. A tour takes
 seconds to minutes, so it runs once per mode (``--quick`` of ``run.py`` skips the full tour); the
 per-experiment rows come from the same runs. The target is an absolute budget, so each row sets
 ``met`` itself and names the budget in ``target``.
@@ -12,6 +14,7 @@ Run alone: ``PYTHONPATH=src python benchmarks/bench_tour.py``.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,12 +28,18 @@ import losslab as ll
 BUDGET_S = {"quick": 30.0, "full": 120.0}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the tour's worker processes)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _tour(quick: bool) -> tuple[float, float, dict[str, Any]]:
-    """Wall-clock and CPU seconds of one tour, and its summary."""
+    """Wall-clock and CPU seconds of one tour (its worker processes included), and its summary."""
     with tempfile.TemporaryDirectory() as tmp:
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu = time.perf_counter(), _cpu()
         page = ll.report.write_tour(Path(tmp) / "report", quick=quick)
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        elapsed, cpu = time.perf_counter() - start, _cpu() - cpu
         summary = json.loads((page.parent / "results.json").read_text(encoding="utf-8"))
     return elapsed, cpu, summary
 
