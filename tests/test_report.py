@@ -106,9 +106,21 @@ def _broken():
     )
 
 
-def test_a_failing_experiment_is_reported_on_the_page(tmp_path, monkeypatch):
+def _run_with_broken_toy(name, seed, quick, draw):
+    """The worker's job in a worker process that also knows the broken experiment."""
+    from losslab.report import tour as tour_module
+
+    _framework._REGISTRY._items["broken-toy"] = _broken()
+    return tour_module._run_in_worker(name, seed, quick, draw)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_experiment_is_reported_on_the_page(tmp_path, monkeypatch, workers):
+    from losslab.report import tour as tour_module
+
     monkeypatch.setitem(_framework._REGISTRY._items, "broken-toy", _broken())
-    path = ll.report.write_tour(tmp_path / "r", ["broken-toy", "loss-zoo"], quick=True)
+    monkeypatch.setattr(tour_module, "_worker_job", _run_with_broken_toy)
+    path = ll.report.write_tour(tmp_path / "r", ["broken-toy", "loss-zoo"], quick=True, workers=workers)
     text = path.read_text(encoding="utf-8")
     section = text.split('id="exp-broken-toy"')[1].split("</section>")[0]
     assert "badge error" in section and "RuntimeError: the experiment broke on purpose" in section
@@ -271,7 +283,7 @@ def _killed_worker(name, seed, quick, draw):
 def test_a_broken_worker_pool_leaves_the_rest_to_this_process(monkeypatch):
     from losslab.report import tour as tour_module
 
-    monkeypatch.setattr(tour_module, "_run_in_worker", _killed_worker)
+    monkeypatch.setattr(tour_module, "_worker_job", _killed_worker)
     t = ll.report.run_tour(FEW, quick=True, workers=2)
     assert [e.name for e in t.entries] == FEW and all(
         e.result is not None and e.result.data for e in t.entries
@@ -293,7 +305,7 @@ def test_ctrl_c_stops_the_worker_processes_at_once(monkeypatch):
 
     from losslab.report import tour as tour_module
 
-    monkeypatch.setattr(tour_module, "_run_in_worker", _slow_worker)
+    monkeypatch.setattr(tour_module, "_worker_job", _slow_worker)
     threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C in this process only
     start = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):

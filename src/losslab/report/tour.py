@@ -5,8 +5,8 @@ An experiment that raises is reported on the page (its error in place of its res
 interrupted run (Ctrl-C) leaves the previous report, if any, untouched.
 
 The experiments are independent and seeded, so :func:`write_tour` runs them in worker processes,
-one per core (``workers``): the page is the same, byte for byte apart from the run times, as one
-made experiment after experiment.
+one per core (``workers``): the page is the same, apart from the run times, as one made
+experiment after experiment.
 """
 
 from __future__ import annotations
@@ -144,6 +144,10 @@ def _run_in_worker(name: str, seed: int, quick: bool, draw: bool) -> Entry:
     return entry
 
 
+# What a worker process runs for one experiment (a module attribute, so tests can stand in for it).
+_worker_job = _run_in_worker
+
+
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -197,12 +201,11 @@ def _run_parallel(
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    # fork where it is safe (Linux; losslab's pools and locks are reset in the child), else spawn
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    context = _context()
     bar.status(f"{workers} experiments at a time")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
-        futures = {pool.submit(_run_in_worker, name, seed, quick, draw): i for i, name in enumerate(chosen)}
+        futures = {pool.submit(_worker_job, name, seed, quick, draw): i for i, name in enumerate(chosen)}
         for future in as_completed(futures):
             finished(futures[future], future.result())
     except BrokenProcessPool:
@@ -213,6 +216,20 @@ def _run_parallel(
         _terminate(pool)
         raise
     pool.shutdown()
+
+
+def _context() -> Any:
+    """Workers forked from a fork server (a clean single-threaded process that has imported the
+    experiments once) where there is one, else spawned: never forked from this process, whose
+    other threads (BLAS, JAX, a progress bar) could hold a lock at the fork."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        # what the workers would import anyway: losslab as loaded here (the experiments' modules
+        # with it) and matplotlib's drawing
+        loaded = sorted(name for name in sys.modules if name.startswith("losslab."))
+        context.set_forkserver_preload([*loaded, "matplotlib.figure", "matplotlib.backends.backend_agg"])
+    return context
 
 
 def _terminate(pool: Any) -> None:
