@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from losslab._core.tree import _is_node, tree_leaves_with_paths
+
 __all__ = [
     "NonFiniteError",
     "check_bool",
@@ -108,10 +110,6 @@ def leaf_path(name: str, path: tuple[Any, ...]) -> str:
     return name + "".join(f"[{k!r}]" for k in path)
 
 
-def _is_node(x: Any) -> bool:
-    return isinstance(x, (dict, list, tuple)) and not hasattr(x, "_fields")  # NamedTuples are leaves
-
-
 def _leaf_shape(where: str, label: str, x: Any) -> tuple[int, ...]:
     """The shape of an array leaf; ``TypeError`` for ``None``, strings, objects and complex numbers."""
     if x is None:
@@ -175,18 +173,8 @@ def _describe(x: Any) -> str:
 
 def check_tree_leaves(where: str, name: str, tree: Any) -> None:
     """Raise ``TypeError`` unless every leaf of ``tree`` is an array (or number) of real values."""
-
-    def walk(x: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(x, dict):
-            for k in x:
-                walk(x[k], (*path, k))
-        elif _is_node(x):
-            for i, item in enumerate(x):
-                walk(item, (*path, i))
-        else:
-            _leaf_shape(where, leaf_path(name, path), x)
-
-    walk(tree, ())
+    for path, leaf in tree_leaves_with_paths(tree):
+        _leaf_shape(where, leaf_path(name, path), leaf)
 
 
 def _finite_leaf(x: Any) -> bool:
@@ -217,23 +205,15 @@ def _finite_leaf(x: Any) -> bool:
 def check_finite_tree(where: str, name: str, tree: Any) -> None:
     """Raise :class:`NonFiniteError` naming the first leaf with NaN or infinite entries and how
     many (``grads['W1'] has 3 NaN entries``)."""
+    for path, leaf in tree_leaves_with_paths(tree):
+        if _finite_leaf(leaf):
+            continue
+        from losslab._core.arrays import to_numpy
 
-    def walk(x: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(x, dict):
-            for k in x:
-                walk(x[k], (*path, k))
-        elif _is_node(x):
-            for i, item in enumerate(x):
-                walk(item, (*path, i))
-        elif not _finite_leaf(x):
-            from losslab._core.arrays import to_numpy
-
-            a = np.asarray(to_numpy(x) if hasattr(x, "shape") else x)
-            n_nan = int(np.isnan(a).sum())
-            n_inf = int(np.isinf(a).sum())
-            parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else ""]
-            what = " and ".join(p for p in parts if p)
-            plural = "entry" if n_nan + n_inf == 1 else "entries"
-            raise NonFiniteError(f"{where}: {leaf_path(name, path)} has {what} {plural}")
-
-    walk(tree, ())
+        a = np.asarray(to_numpy(leaf) if hasattr(leaf, "shape") else leaf)
+        n_nan = int(np.isnan(a).sum())
+        n_inf = int(np.isinf(a).sum())
+        parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else ""]
+        what = " and ".join(p for p in parts if p)
+        plural = "entry" if n_nan + n_inf == 1 else "entries"
+        raise NonFiniteError(f"{where}: {leaf_path(name, path)} has {what} {plural}")
