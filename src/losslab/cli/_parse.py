@@ -18,9 +18,12 @@ from losslab.cli._app import UsageError
 if TYPE_CHECKING:
     import numpy as np
 
+    from losslab.data.synthetic import DatasetInfo
+
 __all__ = [
     "FIGURE_FORMATS",
     "complete_from",
+    "dataset_info",
     "is_number",
     "output_path",
     "parse_array",
@@ -49,6 +52,19 @@ def complete_from(names: Callable[[], Iterable[str]]) -> Callable[[str], list[st
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 _NONE = {"none", "null"}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """``--data NAME``: the dataset's :func:`losslab.data.info`, or the option's usage error naming
+    the valid names."""
+    import typer
+
+    import losslab as ll
+
+    try:
+        return ll.data.info(name)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--data") from None
 
 
 def parse_value(text: str) -> Any:

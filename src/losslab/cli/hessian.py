@@ -10,7 +10,7 @@ from rich.table import Table
 
 import losslab as ll
 from losslab.cli._app import JsonOption, app, console, emit_json
-from losslab.cli._parse import complete_from
+from losslab.cli._parse import complete_from, dataset_info
 from losslab.cli.optim import _split
 
 if TYPE_CHECKING:
@@ -118,10 +118,7 @@ def hessian(
     as_json: JsonOption = False,
 ) -> None:
     """Train a model, then print its loss Hessian's extreme eigenvalues (Lanczos), trace (Hutchinson) and critical-point kind."""
-    try:
-        info = ll.data.info(data)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--data") from None
+    info = dataset_info(data)
     X, y = info.make()
     try:
         net = _model_spec(model, X, y, info.task, activation, skip)

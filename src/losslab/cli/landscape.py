@@ -26,7 +26,7 @@ from rich.table import Table
 
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
-from losslab.cli._parse import output_path, parse_params
+from losslab.cli._parse import dataset_info, output_path, parse_params
 from losslab.cli.hessian import _model_spec
 from losslab.cli.optim import _label, _learning_rates, _split
 
@@ -287,10 +287,7 @@ def _model_landscape(
 ) -> None:
     import numpy as np
 
-    try:
-        info = ll.data.info(data)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--data") from None
+    info = dataset_info(data)
     X, y = info.make()
     try:
         net = _model_spec(model, X, y, info.task, activation, skip)

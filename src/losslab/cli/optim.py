@@ -19,7 +19,7 @@ from rich.table import Table
 
 import losslab as ll
 from losslab.cli._app import JsonOption, UsageError, app, console, emit_json, step
-from losslab.cli._parse import output_path, parse_params, parse_scoped_params
+from losslab.cli._parse import dataset_info, output_path, parse_params, parse_scoped_params
 from losslab.cli._train_options import read_class_weight, read_curriculum, read_dropout, read_regularizer
 
 _MOMENTUM_FORMS = "momentum, nesterov (PyTorch), ema_momentum, velocity, sutskever_nesterov"
@@ -274,10 +274,7 @@ def train(
     Classification runs also print each class's precision, recall, F1 and support and the
     confusion matrix (rows: true class, columns: predicted class).
     """
-    try:
-        info = ll.data.info(data)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--data") from None
+    info = dataset_info(data)
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise typer.BadParameter(f"must be a positive finite number, got {lr!r}", param_hint="--lr")
     target = None if out is None else output_path(out, default_name=f"train-{info.name}")
