@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["empty", "empty_shaped", "executor", "parallel_ranges", "release_buffers"]
+__all__ = ["cores", "empty", "empty_shaped", "executor", "parallel_ranges", "release_buffers"]
 
 # Elements; smaller arrays come from NumPy's own allocator. Above a few hundred kilobytes the C
 # allocator maps fresh pages from the OS (and returns them on free), and on a virtual machine each
@@ -81,6 +81,13 @@ def release_buffers() -> None:
     """Drop the pool (arrays still referenced elsewhere live on with their owners)."""
     with _lock:
         _pool.clear()
+
+
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def executor(name: str, workers: int) -> ThreadPoolExecutor:

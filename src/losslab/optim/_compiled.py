@@ -17,7 +17,6 @@ compiled kernels off.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +30,7 @@ __all__ = ["adam_step", "available", "disabled"]
 # Leaves at least this long are split over _WORKERS threads; shorter ones run on the calling thread.
 PARALLEL_MIN_SIZE = 1 << 20
 # The step is memory-bound: more threads than memory channels gain nothing.
-_WORKERS = max(
-    1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-)
+_WORKERS = max(1, min(4, _buffers.cores()))
 
 _kernels: dict[str, Callable[..., Any]] = {}
 

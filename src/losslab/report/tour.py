@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from losslab import experiments
+from losslab._core.buffers import cores
 from losslab._core.progress import ProgressBar
 from losslab._core.validation import check_bool, check_int
 from losslab.experiments._framework import DOES_NOT_HOLD, HOLDS, Result
@@ -148,10 +149,6 @@ def _run_in_worker(name: str, seed: int, quick: bool, draw: bool) -> Entry:
 _worker_job = _run_in_worker
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def run_tour(
     names: Sequence[str] | None = None,
     *,
@@ -170,7 +167,7 @@ def run_tour(
     """
     seed = check_int("tour", "seed", seed, minimum=0)
     quick = check_bool("tour", "quick", quick)
-    workers = _cores() if workers is None else check_int("tour", "workers", workers, minimum=1)
+    workers = cores() if workers is None else check_int("tour", "workers", workers, minimum=1)
     chosen = experiments.names() if names is None else [str(n) for n in names]
     for name in chosen:  # unknown names fail before any work
         experiments.get(name)
