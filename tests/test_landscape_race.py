@@ -95,6 +95,67 @@ def test_second_order_optimizers_receive_the_hessian():
         ll.landscape.race(no_hessian, {"newton": _newton_like()})
 
 
+def _one_at_a_time(function):
+    """The function as a plain object that takes one point per call (not ``vectorized``)."""
+
+    def value(w):
+        assert np.ndim(w) == 1
+        return float(function.value(w))
+
+    def grad(w):
+        assert np.ndim(w) == 1
+        return function.grad(w)
+
+    return SimpleNamespace(
+        value=value, grad=grad, hessian=function.hessian, start=function.start, minima=function.minima
+    )
+
+
+def test_runners_in_lockstep_equal_each_optimizer_alone():
+    """One race of many optimizers (one function call per step for all of them) gives each the path
+    it has alone, bitwise: divergence of one stops only that one, noise draws are each runner's own,
+    the look-ahead form gets its gradient at its look-ahead point, Newton its Hessian."""
+    f = F.get("rosenbrock")
+    names = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+    opts = {name: ll.optim.get(name, lr=1e-3) for name in names}
+    opts["too-fast"] = ll.optim.sgd(lr=0.05)  # leaves the valley and overflows
+    opts["look-ahead"] = ll.landscape.rates.race_optimizer("sutskever_nesterov", lr=1e-3)
+    opts["newton"] = _newton_like()
+    for noise in (0.0, 0.5):
+        together = ll.landscape.race(f, opts, steps=300, noise=noise, seed=3)
+        assert [e.name for e in together] == list(opts)
+        for entry in together:
+            [alone] = ll.landscape.race(f, {entry.name: opts[entry.name]}, steps=300, noise=noise, seed=3)
+            np.testing.assert_array_equal(entry.path, alone.path)
+            np.testing.assert_array_equal(entry.values, alone.values)
+            np.testing.assert_array_equal(entry.grad_norms, alone.grad_norms)
+            assert (entry.diverged_step, entry.steps_to_tol) == (alone.diverged_step, alone.steps_to_tol)
+        by_name = {e.name: e for e in together}
+        assert by_name["too-fast"].diverged and by_name["too-fast"].diverged_step < 300
+        assert not by_name["adam"].diverged and len(by_name["adam"].path) == 301
+
+
+def test_a_function_of_one_point_at_a_time_races_alike():
+    """Functions that do not declare ``vectorized`` are called once per runner and point."""
+    f = F.get("himmelblau")
+    assert f.vectorized
+    opts = {"gd": ll.optim.sgd(lr=0.01), "adam": ll.optim.adam(lr=0.05), "newton": _newton_like()}
+    batched = ll.landscape.race(f, opts, steps=200)
+    single = ll.landscape.race(_one_at_a_time(f), opts, steps=200)
+    for a, b in zip(batched, single):
+        np.testing.assert_allclose(a.path, b.path, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(a.values, b.values, rtol=1e-12, atol=1e-15)
+
+
+def test_a_gradient_of_the_wrong_shape_is_an_error():
+    bowl = F.get("quadratic_bowl")
+    odd = SimpleNamespace(value=bowl.value, grad=lambda w: np.zeros(3), start=bowl.start)
+    with pytest.raises(
+        ValueError, match=r"race: the function's grad must have the shape of its point, got \(3,\)"
+    ):
+        ll.landscape.race(odd, {"gd": ll.optim.sgd(lr=0.1)}, steps=2)
+
+
 def test_race_errors():
     bowl = F.get("quadratic_bowl")
     with pytest.raises(ValueError, match="race: noise must be >= 0"):

@@ -3,7 +3,11 @@ r"""Optimizer races on a test function: same start, same number of steps, who ge
 The function is any object with ``value(w)`` and ``grad(w)`` on points with the coordinates on
 the last axis, in any dimension, and optionally ``minima`` (a list of points), ``minimum_value``,
 ``start`` (the suggested starting point) and ``hessian(w)`` -- e.g.
-``ll.landscape.functions.get("rosenbrock")``. For each optimizer the race records the path
+``ll.landscape.functions.get("rosenbrock")``. The optimizers step in lockstep, and at each step
+the function is evaluated once at every optimizer's iterate: in one call on the stacked points
+``(k, dim)`` when it declares ``vectorized = True`` (every :mod:`losslab.landscape.functions` one
+does), else point by point; either way each optimizer's record is the one it has racing alone.
+For each optimizer the race records the path
 :math:`w_0, \dots, w_T`, the values :math:`f(w_t)` and gradient norms
 :math:`\lVert\nabla f(w_t)\rVert_2`, the final gap, the distance
 :math:`\min_k \lVert w_T - w^*_k\rVert_2` to the nearest listed minimum and the first step at which
@@ -114,70 +118,144 @@ def race(
     if f_star is None and minima:
         f_star = min(float(function.value(m)) for m in minima)
     max_norm_sq = max_norm * max_norm
-    results = RaceResults()
+    runners = []
     for name, opt in optimizers.items():
         if not isinstance(opt, GradientTransformation):
             raise TypeError(
                 f"race: optimizer {name!r} must be a GradientTransformation, got {type(opt).__name__}"
             )
-        providers = _providers(function, name, opt)
-        rng = np.random.default_rng(seed) if sigma > 0 else None
-        w = w0.copy()
-        state = opt.init(w)
-        lr = learning_rate_of(state)
-        path = [w]
-        values = [float(function.value(w))]
-        g = np.asarray(function.grad(w), dtype=np.float64)
-        norms = [math.sqrt(float(g @ g))]
-        diverged_step = None
-        with np.errstate(over="ignore", invalid="ignore"), ExitStack() as checks:
-            for t in range(1, steps + 1):
-                if isinstance(state, SutskeverNesterovState):
-                    # Sutskever's Nesterov form takes its gradient at the look-ahead point x + beta v.
-                    g = np.asarray(function.grad(state.lookahead(w)), dtype=np.float64)
-                if rng is not None:
-                    g = g + sigma * rng.standard_normal(g.shape)
-                if not np.isfinite(g).all():  # a gradient (or look-ahead gradient) overflowed
-                    diverged_step = t
-                    break
-                extra = {key: provide(w) for key, provide in providers.items()}
+        # one noise generator per optimizer, all seeded alike: every optimizer sees the same draws
+        runners.append(_Runner(name, opt, _providers(function, name, opt), np.random.default_rng(seed), w0))
+    evaluate = _Evaluator(function, w0.size)
+    k = len(runners)
+    # Every runner's record, row t at step t: iterates, values and squared gradient norms.
+    paths = np.empty((steps + 1, k, w0.size))
+    values = np.empty((steps + 1, k))
+    sq_norms = np.empty((steps + 1, k))
+    with np.errstate(over="ignore", invalid="ignore"), ExitStack() as checks:
+        paths[0] = w0
+        values[0] = evaluate.values(w0[None, :])[0]
+        grads = np.repeat(evaluate.grads(w0[None, :]), k, axis=0)  # row i: runner active[i]'s gradient
+        sq_norms[0] = np.einsum("ij,ij->i", grads, grads)
+        active = list(range(k))
+        for t in range(1, steps + 1):
+            # The runners step in lockstep, so that the function is evaluated once per step at
+            # every runner's iterate (in one call when it is vectorized).
+            ahead = [i for i, j in enumerate(active) if isinstance(runners[j].state, SutskeverNesterovState)]
+            if ahead:  # Sutskever's Nesterov form takes its gradient at the look-ahead point x + beta v
+                looks = [runners[active[i]].state.lookahead(runners[active[i]].w) for i in ahead]
+                grads = grads.copy()
+                grads[ahead] = evaluate.grads(np.array(looks, dtype=np.float64))
+            if sigma > 0:
+                grads = grads + sigma * np.array([runners[j].rng.standard_normal(w0.size) for j in active])
+            # a sum is finite only when every entry is; else find the rows (or an overflowing sum)
+            finite = None if math.isfinite(float(grads.sum())) else np.isfinite(grads).all(axis=1).tolist()
+            moved = []
+            for i, j in enumerate(active):
+                r = runners[j]
+                if finite is not None and not finite[i]:  # a gradient (or look-ahead gradient) overflowed
+                    r.diverged_step = t
+                    continue
+                extra = {key: provide(r.w) for key, provide in r.providers.items()} if r.providers else {}
                 try:
-                    w, state = optimizer_step(opt, g, state, w, **extra)
+                    r.w, r.state = optimizer_step(r.opt, grads[i], r.state, r.w, **extra)
                 except NonFiniteError:  # a provided value (a Hessian) was not finite: a divergence
-                    diverged_step = t
+                    r.diverged_step = t
+                    continue
+                moved.append(j)
+            if t == 1:
+                # After a first checked step an optimizer sees only its own outputs and the finite
+                # gradients tested above: its boundary checks would repeat ours.
+                checks.enter_context(unchecked_steps())
+            if not moved:
+                break
+            points = np.array([runners[j].w for j in moved], dtype=np.float64)
+            vals = evaluate.values(points)
+            sq_w = np.einsum("ij,ij->i", points, points)
+            # |w|^2 is NaN or infinite as soon as one coordinate is, or when it overflows
+            if not (math.isfinite(float(vals.sum())) and float(sq_w.max()) <= max_norm_sq):
+                ok = np.isfinite(vals) & (sq_w <= max_norm_sq)
+                for i in np.flatnonzero(~ok).tolist():
+                    runners[moved[i]].diverged_step = t
+                moved = [j for j, keep in zip(moved, ok.tolist()) if keep]
+                if not moved:
                     break
-                if t == 1:
-                    # After a first checked step the optimizer sees only its own outputs and the
-                    # finite gradients tested above: its boundary checks would repeat ours.
-                    checks.enter_context(unchecked_steps())
-                value = float(function.value(w))
-                # w @ w is NaN or infinite as soon as one coordinate is, or when it overflows
-                if not (math.isfinite(value) and float(w @ w) <= max_norm_sq):
-                    diverged_step = t
-                    break
-                g = np.asarray(function.grad(w), dtype=np.float64)
-                path.append(w)
-                values.append(value)
-                norms.append(math.sqrt(float(g @ g)))
-        later = learning_rate_of(state)
-        vals = np.asarray(values)
+                points, vals = points[ok], vals[ok]
+            active = moved
+            grads = evaluate.grads(points)
+            sq = np.einsum("ij,ij->i", grads, grads)
+            if len(active) == k:
+                paths[t], values[t], sq_norms[t] = points, vals, sq
+            else:
+                paths[t, active], values[t, active], sq_norms[t, active] = points, vals, sq
+    results = RaceResults()
+    for j, r in enumerate(runners):
+        n = steps + 1 if r.diverged_step is None else r.diverged_step  # rows w_0 .. w_{n-1}
+        vals = values[:n, j].copy()
         hits = np.flatnonzero(vals - f_star < tol) if f_star is not None else np.array([], dtype=int)
-        last = path[-1]
+        last = paths[n - 1, j]
+        later = learning_rate_of(r.state)
         results.append(
             RaceEntry(
-                name=name,
-                path=np.stack(path),
+                name=r.name,
+                path=paths[:n, j].copy(),
                 values=vals,
                 final_value=float(vals[-1]),
                 distance=min((float(np.linalg.norm(last - m)) for m in minima), default=math.nan),
                 steps_to_tol=int(hits[0]) if hits.size else None,
-                diverged=diverged_step is not None,
-                grad_norms=np.asarray(norms),
-                diverged_step=diverged_step,
-                lr=later if later is not None else lr,
+                diverged=r.diverged_step is not None,
+                grad_norms=np.sqrt(sq_norms[:n, j]),
+                diverged_step=r.diverged_step,
+                lr=later if later is not None else r.lr,
             )
         )
     return results
+
+
+class _Runner:
+    """One optimizer's run: its iterate, state, noise generator and the step it diverged at."""
+
+    def __init__(
+        self,
+        name: str,
+        opt: GradientTransformation,
+        providers: dict[str, Any],
+        rng: np.random.Generator,
+        w0: np.ndarray,
+    ) -> None:
+        self.name = name
+        self.opt = opt
+        self.providers = providers
+        self.rng = rng
+        self.w = w0.copy()
+        self.state = opt.init(self.w)
+        self.lr = learning_rate_of(self.state)
+        self.diverged_step: int | None = None
+
+
+class _Evaluator:
+    """The function's values and gradients at a stack of points ``(k, dim)``: one call when the
+    function declares itself ``vectorized`` (every :mod:`losslab.landscape.functions` one does),
+    else one call per point."""
+
+    def __init__(self, function: Any, dim: int) -> None:
+        self.function = function
+        self.dim = dim
+        self.batched = bool(getattr(function, "vectorized", False))
+
+    def values(self, points: np.ndarray) -> np.ndarray:
+        if self.batched:
+            return np.asarray(self.function.value(points), dtype=np.float64).reshape(len(points))
+        return np.array([float(self.function.value(p)) for p in points])
+
+    def grads(self, points: np.ndarray) -> np.ndarray:
+        if self.batched:
+            g = np.asarray(self.function.grad(points), dtype=np.float64)
+        else:
+            g = np.stack([np.asarray(self.function.grad(p), dtype=np.float64).reshape(-1) for p in points])
+        if g.shape != points.shape:
+            raise ValueError(f"race: the function's grad must have the shape of its point, got {g.shape[1:]}")
+        return g
 
 
 def _providers(function: Any, name: str, opt: GradientTransformation) -> dict[str, Any]:
