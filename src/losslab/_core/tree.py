@@ -36,6 +36,8 @@ def _is_node(x: Any) -> bool:
 
 def tree_map(fn: Callable[..., Any], tree: Tree, *rest: Tree) -> Tree:
     """Apply ``fn`` leaf-wise over one or more trees of the same structure."""
+    if type(tree) is np.ndarray:  # the common single-array tree, first (optimizer steps on small leaves)
+        return fn(tree, *rest)
     if isinstance(tree, dict):
         for other in rest:
             if not isinstance(other, dict) or other.keys() != tree.keys():

@@ -248,7 +248,7 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
     ) -> tuple[Updates, ChainState]:
         new_states = []
         for t, s, names in zip(transformations, state.inner, accepted):
-            kwargs = extra if names is None else {k: v for k, v in extra.items() if k in names}
+            kwargs = extra if names is None or not extra else {k: v for k, v in extra.items() if k in names}
             grads, s = t.update(grads, s, params, **kwargs)
             new_states.append(s)
         return grads, ChainState(tuple(new_states))
@@ -263,10 +263,14 @@ def chain(*transformations: GradientTransformation) -> GradientTransformation:
         # every transformation but the last transforms the gradients; the last one steps fused
         new_states = []
         for t, s, names in zip(transformations[:-1], state.inner[:-1], accepted[:-1]):
-            kwargs = extra if names is None else {k: v for k, v in extra.items() if k in names}
+            kwargs = extra if names is None or not extra else {k: v for k, v in extra.items() if k in names}
             grads, s = t.update(grads, s, params, **kwargs)
             new_states.append(s)
-        kwargs = extra if accepted_step is None else {k: v for k, v in extra.items() if k in accepted_step}
+        kwargs = (
+            extra
+            if accepted_step is None or not extra
+            else {k: v for k, v in extra.items() if k in accepted_step}
+        )
         new_params, s = final_step(grads, state.inner[-1], params, **kwargs)
         new_states.append(s)
         return new_params, ChainState(tuple(new_states))

@@ -185,7 +185,12 @@ def trace(decay: float, *, dampening: float = 0.0, nesterov: bool = False) -> Gr
         if state.step == 0:
             buffer = tree_map(lambda g: np.array(_as_float(g), copy=True), grads)
         else:
-            buffer = tree_map(lambda g, b: decay * b + (1.0 - dampening) * _as_float(g), grads, state.buffer)
+            keep = 1.0 - dampening  # (1.0 * g is g exactly: undampened buffers skip the product)
+            buffer = tree_map(
+                lambda g, b: decay * b + (keep * _as_float(g) if dampening else _as_float(g)),
+                grads,
+                state.buffer,
+            )
         if nesterov:
             out = tree_map(lambda g, b: _as_float(g) + decay * b, grads, buffer)
         else:
