@@ -71,6 +71,12 @@ CONFIGS = [
     ("nesterov", {"lr": 0.05}),
     ("adagrad", {"lr": 0.3, "lr_decay": 0.05, "weight_decay": 0.02, "initial_accumulator_value": 1.0}),
     ("rmsprop", {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.05}),
+    ("rmsprop", {"lr": 0.01}),
+    ("rmsprop", {"lr": 0.01, "momentum": 0.5, "alpha": 0.9}),
+    ("rmsprop", {"lr": 0.01, "centered": True, "eps": 1e-3}),
+    ("adagrad", {"lr": 0.3}),
+    ("sgd", {"lr": ll.optim.schedules.cosine_decay(0.05, 8, 1e-3), "momentum": 0.9, "dampening": 0.1}),
+    ("nesterov", {"lr": 0.05, "beta": 0.5}),
     ("adam", {}),
     ("adam", {"lr": 0.05, "betas": (0.8, 0.99)}),
     ("adam", {"lr": 0.05, "amsgrad": True}),
@@ -193,9 +199,10 @@ def test_step_never_mutates_and_returns_fresh_arrays():
 O_BIG = (1 << 20) + 5  # above the pool and parallel thresholds
 
 
-def test_kept_trajectory_survives_buffer_recycling():
+@pytest.mark.parametrize("name", ["adam", "momentum", "adagrad", "rmsprop"])
+def test_kept_trajectory_survives_buffer_recycling(name):
     """Old params and states the caller keeps are never reused as outputs of later steps."""
-    opt = O.adam(lr=0.05)
+    opt = O.get(name, lr=0.05)
     params = tree(2, shapes={"w": (O_BIG,)})
     state = opt.init(params)
     kept, copies = [], []
@@ -247,6 +254,70 @@ def test_compiled_kernel_equals_numpy_path_bitwise(name, kwargs, dtype):
         assert_trees_equal(state_c, state_n)
     assert np.isnan(p_c["big"][7]) and np.isnan(p_c["small"][1, 2])
     assert np.isnan(p_c["big"][1000]) == (kwargs.get("eps") == 0.0)
+
+
+COMPILED_PRESETS = [
+    ("sgd", {"lr": 0.01}),
+    ("sgd", {"lr": 0.01, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1}),
+    ("sgd", {"lr": 0.01, "momentum": 0.9, "nesterov": True}),
+    ("adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
+    ("rmsprop", {"lr": 0.01}),
+    ("rmsprop", {"lr": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning", "ignore:divide by zero:RuntimeWarning")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("config", COMPILED_PRESETS, ids=[config_id(c) for c in COMPILED_PRESETS])
+def test_compiled_preset_steps_equal_their_chains_bitwise(config, dtype):
+    """The one-pass kernels of sgd, adagrad and rmsprop against the chain of NumPy passes: a large
+    (threaded) and a small leaf, a Fortran-ordered gradient, zero, NaN and infinite entries."""
+    if not _compiled.available():
+        pytest.skip("compiled path off (numba missing or LOSSLAB_NO_COMPILED set)")
+    name, kwargs = config
+    rng = np.random.default_rng(5)
+    params = {
+        "big": rng.standard_normal(O_BIG).astype(dtype),
+        "small": rng.standard_normal((4, 6)).astype(dtype),
+    }
+    opt = O.get(name, **kwargs)
+    state_c = state_n = opt.init(params)
+    p_c = p_n = params
+    for k in range(3):
+        g = {key: (1.3 * v - 0.2 * k).astype(dtype) for key, v in p_c.items()}
+        g["big"][::1000] = 0.0
+        g["small"] = np.asfortranarray(g["small"])
+        if k == 2:
+            g["big"][7] = np.nan
+            g["small"][1, 2] = np.inf
+        with ll.config(validate=False):
+            p_c, state_c = O.step(opt, g, state_c, p_c)
+            with _compiled.disabled():
+                p_n, state_n = O.step(opt, g, state_n, p_n)
+        assert_trees_equal(p_c, p_n)
+        assert_trees_equal(state_c, state_n)
+    assert np.isnan(p_c["big"][7]) and not np.isfinite(p_c["small"][1, 2])
+
+
+@pytest.mark.parametrize("config", COMPILED_PRESETS, ids=[config_id(c) for c in COMPILED_PRESETS])
+def test_compiled_preset_steps_name_a_non_finite_input(config):
+    name, kwargs = config
+    opt = O.get(name, **kwargs)
+    params = {"w": np.ones(3), "b": np.ones(2)}
+    state = opt.init(params)
+    with pytest.raises(ValueError, match=r"step: grads\['b'\] has 1 NaN entry"):
+        O.step(opt, {"w": np.ones(3), "b": np.array([0.5, np.nan])}, state, params)
+    with pytest.raises(ValueError, match=r"step: params\['w'\] has 1 infinite entry"):
+        O.step(
+            opt,
+            {"w": np.ones(3), "b": np.ones(2)},
+            state,
+            {"w": np.array([1.0, np.inf, 0.0]), "b": np.ones(2)},
+        )
+    # finite inputs whose step overflows are not an input error
+    huge = np.full(2, np.finfo(np.float64).max)
+    new, _ = O.step(opt, {"w": np.ones(3), "b": -huge}, state, {"w": np.ones(3), "b": huge})
+    assert np.isfinite(new["w"]).all()
 
 
 def test_leaves_the_kernel_cannot_fuse_match_apply_updates():

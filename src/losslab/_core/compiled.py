@@ -2,7 +2,8 @@
 
 losslab runs, and is tested, without Numba; with it (``pip install losslab[fast]``) the largest
 element-wise kernels use compiled passes that equal their NumPy references. The environment
-variable ``LOSSLAB_NO_COMPILED=1`` or the :func:`disabled` context switches them all off.
+variable ``LOSSLAB_NO_COMPILED=1`` (read when losslab is imported) or the :func:`disabled` context
+switches them all off.
 
 Fork and thread safety: unless ``NUMBA_THREADING_LAYER`` says otherwise, Numba's parallel loops
 run on its fork-safe threading layer (TBB when installed, else Intel OpenMP, else the built-in
@@ -23,6 +24,8 @@ from typing import Any
 __all__ = ["available", "disabled", "lock", "numba"]
 
 _state: dict[str, Any] = {"checked": False, "numba": None, "off": False}
+# Read once, when losslab is imported (optimizer steps on small leaves ask for every step).
+_OFF_BY_ENVIRONMENT = bool(os.environ.get("LOSSLAB_NO_COMPILED"))
 _check_lock = threading.Lock()
 # Held by every launch of a parallel (multi-threaded) compiled loop (see the module docstring).
 parallel_lock = threading.Lock()
@@ -41,7 +44,7 @@ def lock() -> threading.Lock:
 
 def available() -> bool:
     """Whether the compiled passes are in use (Numba importable and not switched off)."""
-    if _state["off"] or os.environ.get("LOSSLAB_NO_COMPILED"):
+    if _state["off"] or _OFF_BY_ENVIRONMENT:
         return False
     if not _state["checked"]:
         with _check_lock:

@@ -2,12 +2,14 @@ r"""Optional compiled kernels for fused optimizer steps (used only when Numba is
 
 The cache-blocked NumPy step (``transforms._adam_leaf``) keeps its temporaries in cache, but it
 still makes about fifteen ufunc passes over every block, which on a large parameter vector makes
-it compute-bound at several times PyTorch's fused step. Blocking cannot close that gap, so when
-Numba is installed (``pip install losslab[fast]``) the fused Adam step runs as one compiled loop
-that reads :math:`\theta, g, m, v` (and :math:`\hat v_{max}`) once and writes
-:math:`\theta', m', v'` once, split over a few threads for large leaves.
+it compute-bound at several times PyTorch's fused step; the ``sgd``, ``adagrad`` and ``rmsprop``
+chains make one pass per part, and on a small leaf each pass is a ufunc call of fixed overhead.
+So when Numba is installed (``pip install losslab[fast]``) these presets step in one compiled
+loop (:func:`launch`; Adam through :func:`adam_step`, the others through
+:mod:`losslab.optim._fused`) that reads the parameters, gradients and state once and writes the
+new ones once, split over a few threads for large leaves.
 
-The kernel makes exactly the NumPy path's floating-point operations, in the same order and in
+The kernels make exactly the NumPy path's floating-point operations, in the same order and in
 the same precision (the scalars are rounded to the arrays' dtype first, as NumPy does with Python
 floats), and Numba compiles without fast-math, so nothing is contracted or re-associated: the
 results are bitwise equal to the NumPy path (tested). The NumPy path stays the reference and the
@@ -25,7 +27,7 @@ import numpy as np
 from losslab._core import buffers as _buffers
 from losslab._core.compiled import available, disabled
 
-__all__ = ["adam_step", "available", "disabled"]
+__all__ = ["adam_step", "available", "disabled", "launch"]
 
 # Leaves at least this long are split over _WORKERS threads; shorter ones run on the calling thread.
 PARALLEL_MIN_SIZE = 1 << 20
@@ -33,6 +35,39 @@ PARALLEL_MIN_SIZE = 1 << 20
 _WORKERS = max(1, min(4, _buffers.cores()))
 
 _kernels: dict[str, Callable[..., Any]] = {}
+
+
+def launch(name: str, arrays: tuple[np.ndarray, ...], scalars: tuple[Any, ...]) -> int:
+    """Run the kernel ``<name>_serial`` of :mod:`losslab.optim._kernels` on flat contiguous arrays of
+    one floating dtype and one length ``n`` (empty arrays, for the options that are off, pass
+    whole), then ``scalars`` (floats are rounded to the arrays' dtype first, as NumPy does with
+    Python floats; flags stay as they are). Returns the kernel's count of non-finite new
+    parameters. Leaves of at least :data:`PARALLEL_MIN_SIZE` are split in contiguous ranges over
+    losslab's thread pool (the kernels release the GIL).
+    """
+    kernel = _kernels.get(name)
+    if kernel is None:
+        from losslab.optim import _kernels as kernels  # imports Numba; compiled (or loaded) once
+
+        kernel = _kernels[name] = getattr(kernels, f"{name}_serial")
+    dtype = arrays[0].dtype
+    if dtype.char != "d":  # (not float64, which a Python float is already)
+        scalars = tuple(dtype.type(x) if isinstance(x, (float, np.floating)) else x for x in scalars)
+    args = (*arrays, *scalars)
+    n = arrays[0].size
+    if n < PARALLEL_MIN_SIZE or _WORKERS == 1:
+        return int(kernel(*args))
+    # Measured on the 2-core reference machine, Adam on 1e7 float32: one thread 18-19 ms, two
+    # ranges 16 ms, while a Numba ``prange`` loop over the same body took 31 ms (it does not
+    # vectorize); threads of our own also need no Numba threading layer, so nothing here depends
+    # on its fork safety or on one launch at a time.
+    pool = _buffers.executor("compiled", _WORKERS)
+    futures = []
+    for i in range(_WORKERS):
+        lo, hi = n * i // _WORKERS, n * (i + 1) // _WORKERS
+        cut = [a[lo:hi] if a.size == n else a for a in arrays]
+        futures.append(pool.submit(kernel, *cut, *args[len(arrays) :]))
+    return sum(int(f.result()) for f in futures)
 
 
 def adam_step(
@@ -62,49 +97,11 @@ def adam_step(
     the inputs finite without a second read of them; a non-zero count sends the caller looking
     for the culprit, which may also be an overflow of finite inputs).
     """
-    if not _kernels:
-        from losslab.optim import _kernels as kernels  # imports Numba; compiled (or loaded) once
-
-        _kernels["serial"] = kernels.adam_serial
-    dtype = p.dtype.type
     p_out, m_out, v_out, vm_out = outputs
+    empty = p[:0]
     ams = vm is not None and vm_out is not None
-    vm_in = vm if vm is not None else p[:0]
-    vm_o = vm_out if vm_out is not None else p_out[:0]
-    args = (
-        p,
-        g,
-        m,
-        v,
-        vm_in,
-        p_out,
-        m_out,
-        v_out,
-        vm_o,
-        dtype(c1),
-        dtype(c2),
-        dtype(b2),
-        dtype(scaled_coef),
-        dtype(scaled_eps),
-        dtype(grad_param_coef),
-        dtype(param_coef),
-        ams,
-    )
-    if p.size < PARALLEL_MIN_SIZE or _WORKERS == 1:
-        return int(_kernels["serial"](*args))
-    # Contiguous ranges of the same vectorized loop on losslab's thread pool (the kernel releases
-    # the GIL). Measured on the 2-core reference machine, 1e7 float32: one thread 18-19 ms, two
-    # ranges 16 ms, while a Numba ``prange`` loop over the same body took 31 ms (it does not
-    # vectorize); threads of our own also need no Numba threading layer, so nothing here depends
-    # on its fork safety or on one launch at a time.
-    n = p.size
-    bounds = [(n * i // _WORKERS, n * (i + 1) // _WORKERS) for i in range(_WORKERS)]
-    pool = _buffers.executor("compiled", _WORKERS)
-    futures = [pool.submit(_kernels["serial"], *_sliced(args, lo, hi, ams)) for lo, hi in bounds]
-    return sum(int(f.result()) for f in futures)
-
-
-def _sliced(args: tuple[Any, ...], lo: int, hi: int, ams: bool) -> tuple[Any, ...]:
-    """``args`` with the nine arrays cut to ``[lo, hi)`` (the empty AMSGrad arrays stay empty)."""
-    arrays = [a if (k in (4, 8) and not ams) else a[lo:hi] for k, a in enumerate(args[:9])]
-    return (*arrays, *args[9:])
+    vm_in = vm if vm is not None and ams else empty
+    vm_o = vm_out if vm_out is not None and ams else empty
+    arrays = (p, g, m, v, vm_in, p_out, m_out, v_out, vm_o)
+    scalars = (c1, c2, b2, scaled_coef, scaled_eps, grad_param_coef, param_coef, ams)
+    return launch("adam", arrays, scalars)

@@ -25,12 +25,14 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from losslab._core.validation import check_bool, check_choice, check_in_range, check_positive
+from losslab.optim._fused import AdagradKernel, RmspropKernel, SgdKernel, with_compiled_step
 from losslab.optim.base import GradientTransformation, chain
 from losslab.optim.second_order import scale_by_full_matrix_adagrad, scale_by_newton
 from losslab.optim.transforms import (
     LearningRate,
     _adam_transformation,
     _check_lr,
+    _lr_at,
     add_decayed_weights,
     ema,
     scale_by_adagrad,
@@ -155,7 +157,14 @@ def sgd(
     if momentum:
         parts.append(trace(momentum, dampening=dampening, nesterov=nesterov))
     parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
+    kernel = SgdKernel(
+        functools.partial(_lr_at, lr),
+        weight_decay=weight_decay,
+        momentum=momentum,
+        dampening=dampening,
+        nesterov=nesterov,
+    )
+    return with_compiled_step(chain(*parts), kernel)
 
 
 @_described
@@ -245,7 +254,12 @@ def adagrad(
     parts = [add_decayed_weights(weight_decay)] if weight_decay else []
     parts.append(scaling(lr_decay=lr_decay, initial_accumulator_value=initial, eps=eps))
     parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
+    if full_matrix:
+        return chain(*parts)
+    kernel = AdagradKernel(
+        functools.partial(_lr_at, lr), weight_decay=weight_decay, lr_decay=lr_decay, eps=eps
+    )
+    return with_compiled_step(chain(*parts), kernel)
 
 
 @_described
@@ -280,7 +294,15 @@ def rmsprop(
     if momentum:
         parts.append(trace(momentum))
     parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
+    kernel = RmspropKernel(
+        functools.partial(_lr_at, lr),
+        weight_decay=weight_decay,
+        alpha=alpha,
+        eps=eps,
+        momentum=momentum,
+        centered=centered,
+    )
+    return with_compiled_step(chain(*parts), kernel)
 
 
 @_described
