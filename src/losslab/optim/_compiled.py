@@ -5,8 +5,8 @@ still makes about fifteen ufunc passes over every block, which on a large parame
 it compute-bound at several times PyTorch's fused step; the ``sgd``, ``adagrad`` and ``rmsprop``
 chains make one pass per part, and on a small leaf each pass is a ufunc call of fixed overhead.
 So when Numba is installed (``pip install losslab[fast]``) these presets step in one compiled
-loop (:func:`launch`; Adam through :func:`adam_step`, the others through
-:mod:`losslab.optim._fused`) that reads the parameters, gradients and state once and writes the
+loop (a :class:`Kernel` on each leaf, given to the preset by :func:`with_compiled_step`; Adam's
+in :mod:`losslab.optim.transforms`, the others' in :mod:`losslab.optim._fused`) that reads the parameters, gradients and state once and writes the
 new ones once, split over a few threads for large leaves.
 
 The kernels make exactly the NumPy path's floating-point operations, in the same order and in
@@ -26,8 +26,12 @@ import numpy as np
 
 from losslab._core import buffers as _buffers
 from losslab._core.compiled import available, disabled
+from losslab._core.config import get_config
+from losslab._core.tree import tree_flatten, tree_unflatten
+from losslab._core.validation import check_finite_tree
+from losslab.optim.base import GradientTransformation, checks_finite_grads
 
-__all__ = ["adam_step", "available", "disabled", "launch"]
+__all__ = ["Kernel", "available", "disabled", "launch", "with_compiled_step"]
 
 # Leaves at least this long are split over _WORKERS threads; shorter ones run on the calling thread.
 PARALLEL_MIN_SIZE = 1 << 20
@@ -70,38 +74,104 @@ def launch(name: str, arrays: tuple[np.ndarray, ...], scalars: tuple[Any, ...]) 
     return sum(int(f.result()) for f in futures)
 
 
-def adam_step(
-    p: np.ndarray,
-    g: np.ndarray,
-    m: np.ndarray,
-    v: np.ndarray,
-    vm: np.ndarray | None,
-    outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
-    *,
-    c1: float,
-    c2: float,
-    b2: float,
-    scaled_coef: float,
-    scaled_eps: float,
-    grad_param_coef: float,
-    param_coef: float,
-) -> int:
-    r"""One fused Adam step over flat contiguous arrays of one floating dtype, into ``outputs``.
+class Kernel:
+    """An optimizer's compiled step, leaf by leaf: the kernel ``name`` of :mod:`losslab.optim._kernels`
+    takes ``(p, g, *state, p_out, *state_out, *scalars)``, one state slot per entry of ``slots``
+    (an option that is off passes empty arrays in its slot). ``prepare`` reads the optimizer's
+    state and ``rebuild`` makes the new one, exactly as the optimizer's NumPy step does."""
 
-    ``outputs = (p_out, m_out, v_out, vm_out)``; with :math:`\tilde g = c_g p + g`:
-    :math:`m' = (\tilde g - m)c_1 + m`, :math:`v' = b_2 v + c_2\tilde g^2`,
-    :math:`\hat v = \max(v_{max}, v')` (``vm`` given) or :math:`v'`,
-    :math:`\theta' = \theta + (s\,m')/(\sqrt{\hat v} + e) + c_p\theta`. Returns the number of
-    non-finite entries of :math:`\theta'` (counted in the same pass, for the input check: a NaN or
-    an infinity in ``g`` or ``p`` makes its :math:`\theta'` non-finite, so a zero count proves
-    the inputs finite without a second read of them; a non-zero count sends the caller looking
-    for the culprit, which may also be an overflow of finite inputs).
-    """
-    p_out, m_out, v_out, vm_out = outputs
-    empty = p[:0]
-    ams = vm is not None and vm_out is not None
-    vm_in = vm if vm is not None and ams else empty
-    vm_o = vm_out if vm_out is not None and ams else empty
-    arrays = (p, g, m, v, vm_in, p_out, m_out, v_out, vm_o)
-    scalars = (c1, c2, b2, scaled_coef, scaled_eps, grad_param_coef, param_coef, ams)
-    return launch("adam", arrays, scalars)
+    name = ""
+    slots: tuple[bool, ...] = ()
+
+    def prepare(self, state: Any) -> tuple[list[Any], tuple[Any, ...], Any]:
+        """The state trees of the slots that are on, the kernel's scalars, and what ``rebuild`` needs."""
+        raise NotImplementedError
+
+    def rebuild(self, state: Any, ctx: Any, new: list[Any]) -> Any:
+        """The new state from the new state trees of the slots that are on."""
+        raise NotImplementedError
+
+    def leaf(
+        self, p: Any, g: Any, state: list[Any], scalars: tuple[Any, ...]
+    ) -> tuple[list[Any], int] | None:
+        """One leaf: ``[new p, *new state]`` and the count of non-finite new parameters, or None."""
+        flat = _flat(p, g, state)
+        if flat is None:
+            return None
+        n, dtype, shape = p.size, p.dtype, p.shape
+        empty = flat[0][:0]
+        out = _buffers.empty(n, dtype)
+        ins, outs, new = flat[:2], [out], [out.reshape(shape)]
+        state_in = iter(flat[2:])
+        for on in self.slots:
+            if on:
+                out = _buffers.empty(n, dtype)
+                ins.append(next(state_in))
+                outs.append(out)
+                new.append(out.reshape(shape))
+            else:
+                ins.append(empty)
+                outs.append(empty)
+        return new, launch(self.name, (*ins, *outs), scalars)
+
+    def __call__(self, state: Any, params: Any, grads: Any) -> tuple[Any, Any, int] | None:
+        """``(new params, new state, count of non-finite new parameters)``, or None when a leaf is
+        not one the kernel takes (the caller then takes the NumPy step)."""
+        trees, scalars, ctx = self.prepare(state)
+        if type(params) is np.ndarray:  # a single array: no flattening
+            out = self.leaf(params, grads, trees, scalars)
+            if out is None:
+                return None
+            new, bad = out
+            return new[0], self.rebuild(state, ctx, new[1:]), bad
+        p_leaves, skeleton = tree_flatten(params)
+        g_leaves = tree_flatten(grads)[0]
+        s_leaves = [tree_flatten(t)[0] for t in trees]
+        results, bad = [], 0
+        for i, p in enumerate(p_leaves):
+            out = self.leaf(p, g_leaves[i], [s[i] for s in s_leaves], scalars)
+            if out is None:
+                return None
+            results.append(out[0])
+            bad += out[1]
+        new = [tree_unflatten(skeleton, [r[k] for r in results]) for k in range(1 + len(trees))]
+        return new[0], self.rebuild(state, ctx, new[1:]), bad
+
+
+def _flat(p: Any, g: Any, state: list[Any]) -> list[np.ndarray] | None:
+    """Flat contiguous views (copies where strided) of arrays of one floating dtype and one shape."""
+    if type(p) is not np.ndarray or p.dtype.kind != "f":
+        return None
+    flat = []
+    for a in (p, g, *state):
+        if type(a) is not np.ndarray or a.dtype != p.dtype or a.shape != p.shape:
+            return None
+        flat.append(a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1))
+    return flat
+
+
+def with_compiled_step(opt: GradientTransformation, kernel: Kernel) -> GradientTransformation:
+    """``opt`` with a step that runs ``kernel`` on every leaf while the compiled passes are on, and
+    ``opt``'s own (NumPy) fused step otherwise or when a leaf is not one the kernel takes."""
+    numpy_step = opt.step
+    if numpy_step is None:  # pragma: no cover - every optimizer given here has a NumPy fused step
+        raise ValueError("with_compiled_step: the optimizer has no step to fall back on")
+    # a NumPy step that tests finiteness in its own pass needs no test here
+    check_fallback = not getattr(numpy_step, "_losslab_checks_finite", False)
+
+    @checks_finite_grads
+    def step(grads: Any, state: Any, params: Any, **extra: Any) -> tuple[Any, Any]:
+        if params is not None and available():
+            fused = kernel(state, params, grads)
+            if fused is not None:
+                new_params, new_state, bad = fused
+                if bad and get_config().validate:  # a non-finite input, or an overflow of finite ones
+                    check_finite_tree("step", "grads", grads)
+                    check_finite_tree("step", "params", params)
+                return new_params, new_state
+        if check_fallback and params is not None and get_config().validate:
+            check_finite_tree("step", "grads", grads)
+            check_finite_tree("step", "params", params)
+        return numpy_step(grads, state, params, **extra)
+
+    return opt._replace(step=step)

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from losslab._core.validation import check_bool, check_choice, check_in_range, check_positive
-from losslab.optim._fused import AdagradKernel, RmspropKernel, SgdKernel, with_compiled_step
+from losslab.optim._compiled import with_compiled_step
+from losslab.optim._fused import AdagradKernel, RmspropKernel, SgdKernel
 from losslab.optim.base import GradientTransformation, chain
 from losslab.optim.second_order import scale_by_full_matrix_adagrad, scale_by_newton
 from losslab.optim.transforms import (

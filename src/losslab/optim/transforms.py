@@ -449,15 +449,14 @@ def _adam_leaf(
 
     ``apply=True`` (the fused step; ``param`` required) returns the new parameter
     :math:`p + u` -- exactly what :func:`~losslab.optim.apply_updates` would make of :math:`u` --
-    in place of :math:`u`, without writing :math:`u` to memory; with Numba installed the whole
-    step is one compiled pass (:mod:`losslab.optim._compiled`, bitwise equal).
+    in place of :math:`u`, without writing :math:`u` to memory (with Numba installed the fused
+    step is instead one compiled pass, :class:`_AdamKernel`, bitwise equal to this one).
     ``eps_inside`` is added under the root, :math:`\sqrt{\hat v + \epsilon_{in}}` (the
     ``eps_placement="inside"`` form; NumPy blocks only).
 
     ``probe`` (a list, for the input check): ``inf`` is appended when ``g`` (or the parameter)
-    holds a NaN or an infinity (the compiled pass counts non-finite new parameters, which any
-    non-finite input makes; the NumPy blocks take a dot product of each block while it is in
-    cache, before any work on it). After an ``inf`` the caller checks the inputs themselves.
+    holds a NaN or an infinity (each block's dot product, taken while the block is in cache,
+    before any work on it). After an ``inf`` the caller checks the inputs themselves.
     """
     g = _as_float(g)
     dtype = np.result_type(g.dtype, m.dtype)
@@ -484,15 +483,6 @@ def _adam_leaf(
     vm_out = None if vmf is None else _buffers.empty(n, dtype)
     c1, c2 = 1.0 - b1, 1.0 - b2
     scaled_coef, scaled_eps = coef / root_scale, eps / root_scale
-    if apply and pf is not None and eps_inside == 0.0 and _compiled.available():
-        n_bad = _compiled.adam_step(
-            pf, gf, mf, vf, vmf, (u_out, m_out, v_out, vm_out), c1=c1, c2=c2, b2=b2,
-            scaled_coef=scaled_coef, scaled_eps=scaled_eps,
-            grad_param_coef=grad_param_coef, param_coef=param_coef,
-        )  # fmt: skip
-        if probe is not None:
-            probe.append(math.inf if n_bad else 0.0)
-        return _reshaped(shape, u_out, m_out, v_out, vm_out)
     block = min(_BLOCK, max(n, 1))
     coupled = pf is not None and grad_param_coef != 0.0
     decoupled = pf is not None and param_coef != 0.0
@@ -667,7 +657,61 @@ def _adam_transformation(
         # the update and apply_updates in one pass (lr is fused in, so the update is final)
         return run(grads, state, _need_params(where, params), apply=True)
 
-    return GradientTransformation(init, update, None if lr is None else step)
+    numpy = GradientTransformation(init, update, None if lr is None else step)
+    if lr is None or eps_placement == "inside":  # (the kernel adds eps outside the root)
+        return numpy
+    return _compiled.with_compiled_step(
+        numpy,
+        _AdamKernel(
+            lr, b1=b1, b2=b2, eps=eps, amsgrad=amsgrad, eps_placement=eps_placement,
+            weight_decay=weight_decay, decoupled=decoupled,
+        ),
+    )  # fmt: skip
+
+
+class _AdamKernel(_compiled.Kernel):
+    """Adam's fused step as one compiled pass per leaf (``adam_serial``): the operations of
+    :func:`_adam_leaf` with ``apply=True``, element by element, so bitwise its results."""
+
+    name = "adam"
+
+    def __init__(
+        self,
+        lr: LearningRate,
+        *,
+        b1: float,
+        b2: float,
+        eps: float,
+        amsgrad: bool,
+        eps_placement: str,
+        weight_decay: float,
+        decoupled: bool,
+    ) -> None:
+        self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
+        self.amsgrad, self.eps_placement = amsgrad, eps_placement
+        self.weight_decay, self.decoupled = weight_decay, decoupled
+        self.slots = (True, True, amsgrad)
+
+    def prepare(self, state: ScaleByAdamState) -> tuple[list[Any], tuple[Any, ...], Any]:
+        count = state.step + 1
+        eta = _lr_at(self.lr, state.step)
+        coef, root_scale = _adam_coefficients(count, self.b1, self.b2, -eta, self.eps_placement)
+        eps_out, _ = _adam_eps(self.eps, self.b2, count, self.eps_placement)
+        param_coef = grad_coef = 0.0
+        if self.weight_decay != 0.0:
+            if self.decoupled:
+                param_coef = -eta * self.weight_decay
+            else:
+                grad_coef = self.weight_decay
+        trees = [state.mu, state.nu, state.nu_max] if self.amsgrad else [state.mu, state.nu]
+        scalars = (
+            1.0 - self.b1, 1.0 - self.b2, self.b2, coef / root_scale, eps_out / root_scale,
+            grad_coef, param_coef, self.amsgrad,
+        )  # fmt: skip
+        return trees, scalars, eta
+
+    def rebuild(self, state: ScaleByAdamState, ctx: Any, new: list[Any]) -> ScaleByAdamState:
+        return ScaleByAdamState(state.step + 1, new[0], new[1], new[2] if self.amsgrad else None, ctx)
 
 
 def _check_betas(where: str, b1: Any, b2: Any) -> tuple[float, float]:
