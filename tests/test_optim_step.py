@@ -214,6 +214,33 @@ def test_kept_trajectory_survives_buffer_recycling(name):
         assert_trees_equal(k, c)
 
 
+def _compiled_against_numpy(opt, dtype, seed):
+    """Three steps of ``opt`` with the compiled kernels and with the NumPy path, compared bitwise
+    after each: a large (threaded) and a small (serial) leaf, zero gradients, a Fortran-ordered
+    gradient, a NaN and an infinity in the last step. Returns the compiled path's parameters."""
+    rng = np.random.default_rng(seed)
+    params = {
+        "big": rng.standard_normal(O_BIG).astype(dtype),
+        "small": rng.standard_normal((4, 6)).astype(dtype),
+    }
+    state_c = state_n = opt.init(params)
+    p_c = p_n = params
+    for k in range(3):
+        g = {key: (1.3 * v - 0.2 * k).astype(dtype) for key, v in p_c.items()}
+        g["big"][::1000] = 0.0
+        g["small"] = np.asfortranarray(g["small"])
+        if k == 2:
+            g["big"][7] = np.nan
+            g["small"][1, 2] = np.inf
+        with ll.config(validate=False):  # (non-finite gradients pass only with validation off)
+            p_c, state_c = O.step(opt, g, state_c, p_c)
+            with _compiled.disabled():
+                p_n, state_n = O.step(opt, g, state_n, p_n)
+        assert_trees_equal(p_c, p_n)
+        assert_trees_equal(state_c, state_n)
+    return p_c
+
+
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning", "ignore:divide by zero:RuntimeWarning")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
@@ -233,25 +260,7 @@ def test_compiled_kernel_equals_numpy_path_bitwise(name, kwargs, dtype):
     leaf; several steps so the moments and the AMSGrad max are non-trivial."""
     if not _compiled.available():
         pytest.skip("compiled path off (numba missing or LOSSLAB_NO_COMPILED set)")
-    rng = np.random.default_rng(3)
-    big = rng.standard_normal(O_BIG).astype(dtype)
-    params = {"big": big, "small": rng.standard_normal((4, 6)).astype(dtype)}
-    opt = O.get(name, **kwargs)
-    state_c = state_n = opt.init(params)
-    p_c = p_n = params
-    for k in range(3):
-        g = {key: (1.3 * v - 0.2 * k).astype(dtype) for key, v in p_c.items()}
-        g["big"][::1000] = 0.0
-        g["small"] = np.asfortranarray(g["small"])
-        if k == 2:
-            g["big"][7] = np.nan
-            g["small"][1, 2] = np.inf
-        with ll.config(validate=False):  # (non-finite gradients pass only with validation off)
-            p_c, state_c = O.step(opt, g, state_c, p_c)
-            with _compiled.disabled():
-                p_n, state_n = O.step(opt, g, state_n, p_n)
-        assert_trees_equal(p_c, p_n)
-        assert_trees_equal(state_c, state_n)
+    p_c = _compiled_against_numpy(O.get(name, **kwargs), dtype, seed=3)
     assert np.isnan(p_c["big"][7]) and np.isnan(p_c["small"][1, 2])
     assert np.isnan(p_c["big"][1000]) == (kwargs.get("eps") == 0.0)
 
@@ -275,27 +284,7 @@ def test_compiled_preset_steps_equal_their_chains_bitwise(config, dtype):
     if not _compiled.available():
         pytest.skip("compiled path off (numba missing or LOSSLAB_NO_COMPILED set)")
     name, kwargs = config
-    rng = np.random.default_rng(5)
-    params = {
-        "big": rng.standard_normal(O_BIG).astype(dtype),
-        "small": rng.standard_normal((4, 6)).astype(dtype),
-    }
-    opt = O.get(name, **kwargs)
-    state_c = state_n = opt.init(params)
-    p_c = p_n = params
-    for k in range(3):
-        g = {key: (1.3 * v - 0.2 * k).astype(dtype) for key, v in p_c.items()}
-        g["big"][::1000] = 0.0
-        g["small"] = np.asfortranarray(g["small"])
-        if k == 2:
-            g["big"][7] = np.nan
-            g["small"][1, 2] = np.inf
-        with ll.config(validate=False):
-            p_c, state_c = O.step(opt, g, state_c, p_c)
-            with _compiled.disabled():
-                p_n, state_n = O.step(opt, g, state_n, p_n)
-        assert_trees_equal(p_c, p_n)
-        assert_trees_equal(state_c, state_n)
+    p_c = _compiled_against_numpy(O.get(name, **kwargs), dtype, seed=5)
     assert np.isnan(p_c["big"][7]) and not np.isfinite(p_c["small"][1, 2])
 
 
@@ -318,6 +307,23 @@ def test_compiled_preset_steps_name_a_non_finite_input(config):
     huge = np.full(2, np.finfo(np.float64).max)
     new, _ = O.step(opt, {"w": np.ones(3), "b": -huge}, state, {"w": np.ones(3), "b": huge})
     assert np.isfinite(new["w"]).all()
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd", "momentum", "adagrad", "rmsprop"])
+def test_gradients_are_matched_to_parameters_by_key_not_by_order(name):
+    """Trees are matched by structure: a gradient dict whose keys come in another order steps
+    each parameter with its own gradient (compiled kernels and NumPy path alike)."""
+    opt = O.get(name, lr=0.1)
+    params = {"w": np.array([1.0, 2.0]), "c": np.array([-1.0]), "v": np.zeros(3)}
+    grads = {"v": np.array([0.5, -0.5, 1.0]), "w": np.array([1.0, -1.0]), "c": np.array([2.0])}
+    ordered = {k: grads[k] for k in params}
+    state = opt.init(params)
+    new, new_state = O.step(opt, grads, state, params)
+    with _compiled.disabled():
+        ref, ref_state = O.step(opt, ordered, state, params)
+    assert_trees_equal(new, ref)
+    assert_trees_equal(new_state, ref_state)
+    assert not np.array_equal(new["v"], params["v"])
 
 
 def test_leaves_the_kernel_cannot_fuse_match_apply_updates():

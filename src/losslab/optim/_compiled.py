@@ -27,7 +27,7 @@ import numpy as np
 from losslab._core import buffers as _buffers
 from losslab._core.compiled import available, disabled
 from losslab._core.config import get_config
-from losslab._core.tree import tree_flatten, tree_unflatten
+from losslab._core.tree import tree_flatten, tree_map, tree_unflatten
 from losslab._core.validation import check_finite_tree
 from losslab.optim.base import GradientTransformation, checks_finite_grads
 
@@ -124,16 +124,17 @@ class Kernel:
                 return None
             new, bad = out
             return new[0], self.rebuild(state, ctx, new[1:]), bad
-        p_leaves, skeleton = tree_flatten(params)
-        g_leaves = tree_flatten(grads)[0]
-        s_leaves = [tree_flatten(t)[0] for t in trees]
+        # the leaves matched by position in params' structure (dict keys, not their order)
+        leaves: list[tuple[Any, ...]] = []
+        tree_map(lambda *xs: leaves.append(xs), params, grads, *trees)
         results, bad = [], 0
-        for i, p in enumerate(p_leaves):
-            out = self.leaf(p, g_leaves[i], [s[i] for s in s_leaves], scalars)
+        for p, g, *state_leaves in leaves:
+            out = self.leaf(p, g, state_leaves, scalars)
             if out is None:
                 return None
             results.append(out[0])
             bad += out[1]
+        skeleton = tree_flatten(params)[1]
         new = [tree_unflatten(skeleton, [r[k] for r in results]) for k in range(1 + len(trees))]
         return new[0], self.rebuild(state, ctx, new[1:]), bad
 
