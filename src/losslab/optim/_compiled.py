@@ -99,16 +99,17 @@ class Kernel:
         if flat is None:
             return None
         n, dtype, shape = p.size, p.dtype, p.shape
+        flat_shape = p.ndim == 1  # (the outputs are the parameter's shape already)
         empty = flat[0][:0]
         out = _buffers.empty(n, dtype)
-        ins, outs, new = flat[:2], [out], [out.reshape(shape)]
+        ins, outs, new = flat[:2], [out], [out if flat_shape else out.reshape(shape)]
         state_in = iter(flat[2:])
         for on in self.slots:
             if on:
                 out = _buffers.empty(n, dtype)
                 ins.append(next(state_in))
                 outs.append(out)
-                new.append(out.reshape(shape))
+                new.append(out if flat_shape else out.reshape(shape))
             else:
                 ins.append(empty)
                 outs.append(empty)
@@ -140,14 +141,15 @@ class Kernel:
 
 
 def _flat(p: Any, g: Any, state: list[Any]) -> list[np.ndarray] | None:
-    """Flat contiguous views (copies where strided) of arrays of one floating dtype and one shape."""
+    """Flat contiguous arrays (views, or copies where strided) of one floating dtype and one shape."""
     if type(p) is not np.ndarray or p.dtype.kind != "f":
         return None
+    dtype, shape = p.dtype, p.shape
     flat = []
     for a in (p, g, *state):
-        if type(a) is not np.ndarray or a.dtype != p.dtype or a.shape != p.shape:
+        if type(a) is not np.ndarray or (a.dtype is not dtype and a.dtype != dtype) or a.shape != shape:
             return None
-        flat.append(a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1))
+        flat.append(a if a.ndim == 1 and a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1))
     return flat
 
 
