@@ -5,9 +5,10 @@ still makes about fifteen ufunc passes over every block, which on a large parame
 it compute-bound at several times PyTorch's fused step; the ``sgd``, ``adagrad`` and ``rmsprop``
 chains make one pass per part, and on a small leaf each pass is a ufunc call of fixed overhead.
 So when Numba is installed (``pip install losslab[fast]``) these presets step in one compiled
-loop (a :class:`Kernel` on each leaf, given to the preset by :func:`with_compiled_step`; Adam's
-in :mod:`losslab.optim.transforms`, the others' in :mod:`losslab.optim._fused`) that reads the parameters, gradients and state once and writes the
-new ones once, split over a few threads for large leaves.
+loop per leaf (a :class:`Kernel`, given to the preset by :func:`with_compiled_step`; Adam's is in
+:mod:`losslab.optim.transforms`, the others' in :mod:`losslab.optim._fused`) that reads the
+parameters, gradients and state once and writes the new ones once, split over a few threads for
+large leaves.
 
 The kernels make exactly the NumPy path's floating-point operations, in the same order and in
 the same precision (the scalars are rounded to the arrays' dtype first, as NumPy does with Python

@@ -3,13 +3,13 @@ r"""One-pass compiled steps for the ``sgd``, ``adagrad`` and ``rmsprop`` presets
 Each preset is a :func:`~losslab.optim.chain` (coupled weight decay, its scaling or momentum
 buffer, the learning rate), whose fused step makes one NumPy pass per part: five to nine passes
 over memory on a large leaf, and as many ufunc calls of fixed overhead on a small one. With Numba
-installed, :func:`~losslab.optim._compiled.with_compiled_step` gives the preset one compiled loop per leaf that reads
-:math:`\theta, g` and the state once and writes the new parameter and state once (PyTorch's fused
-and foreach steps do the same), making the chain's floating-point operations in their order and
-precision (see :mod:`losslab.optim._kernels`): the parameters and the state -- the same
-``ChainState`` of the same transformations -- are bitwise those of the chain (tested). Leaves the
-kernels do not take (mixed dtypes or shapes, Python scalars, integer parameters) and runs with
-the compiled passes off take the chain's own step.
+installed, :func:`~losslab.optim._compiled.with_compiled_step` gives the preset one compiled loop
+per leaf that reads :math:`\theta, g` and the state once and writes the new parameter and state
+once (PyTorch's fused and foreach steps do the same), making the chain's floating-point
+operations in their order and precision (see :mod:`losslab.optim._kernels`): the parameters and
+the state -- the same ``ChainState`` of the same transformations -- are bitwise those of the chain
+(tested). Leaves the kernels do not take (mixed dtypes or shapes, Python scalars, integer
+parameters) and runs with the compiled passes off take the chain's own step.
 """
 
 from __future__ import annotations

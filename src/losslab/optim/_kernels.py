@@ -12,12 +12,13 @@ import numba
 import numpy as np
 
 
-@numba.njit(inline="always", nogil=True, cache=True, error_model="numpy")
-def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def adam_serial(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
     # The operations of transforms._adam_leaf (apply=True), element by element, in the same order;
-    # returns the number of non-finite new parameters (x - x is 0 only for finite x).
+    # returns the number of non-finite new parameters (x - x is 0 only for finite x). Without
+    # AMSGrad vm and vm_out are empty.
     bad = 0
-    for i in range(lo, hi):
+    for i in range(p.size):
         pi = p[i]
         gi = g[i]
         if gpc != 0:  # coupled weight decay: p * wd + g
@@ -41,13 +42,6 @@ def _adam_range(lo, hi, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2,
         # propagate through every term); the caller then finds which input it was
         bad += pn - pn != 0
     return bad
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
-def adam_serial(p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams):
-    return _adam_range(
-        0, p.size, p, g, m, v, vm, p_out, m_out, v_out, vm_out, c1, c2, b2, sc, se, gpc, pc, ams
-    )
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")

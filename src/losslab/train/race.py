@@ -126,7 +126,7 @@ def race(
             )
         # one noise generator per optimizer, all seeded alike: every optimizer sees the same draws
         runners.append(_Runner(name, opt, _providers(function, name, opt), np.random.default_rng(seed), w0))
-    evaluate = _Evaluator(function, w0.size)
+    evaluate = _Evaluator(function)
     k = len(runners)
     # Every runner's record, row t at step t: iterates, values and squared gradient norms.
     paths = np.empty((steps + 1, k, w0.size))
@@ -238,9 +238,8 @@ class _Evaluator:
     function declares itself ``vectorized`` (every :mod:`losslab.landscape.functions` one does),
     else one call per point."""
 
-    def __init__(self, function: Any, dim: int) -> None:
+    def __init__(self, function: Any) -> None:
         self.function = function
-        self.dim = dim
         self.batched = bool(getattr(function, "vectorized", False))
 
     def values(self, points: np.ndarray) -> np.ndarray:
