@@ -57,6 +57,11 @@ def _like(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _buffers.empty_shaped(a.shape, np.result_type(a, b))
 
 
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` (two matrices) into a recycled array."""
+    return np.matmul(a, b, out=_buffers.empty_shaped((a.shape[0], b.shape[1]), np.result_type(a, b)))
+
+
 def _positive(a: np.ndarray) -> np.ndarray:
     """``a > 0`` into a recycled boolean array (ReLU's derivative)."""
     return np.greater(a, 0.0, out=_buffers.empty_shaped(a.shape, np.bool_))
@@ -243,8 +248,7 @@ class Model:
         f = self.activation.forward
         relu = self.activation.name == "relu"
         for l, (wk, bk) in enumerate(self.keys):
-            W = params[wk]
-            z = np.matmul(h, W, out=_buffers.empty_shaped((h.shape[0], W.shape[1]), np.result_type(h, W)))
+            z = _product(h, params[wk])
             z += params[bk]
             if l == last:
                 if keep:
@@ -285,10 +289,7 @@ class Model:
             grads[wk] = h_prev.T @ dz_l
             grads[bk] = dz_l.sum(axis=0)
             if l > 0:
-                W = params[wk]
-                dh_prev = np.matmul(
-                    dz_l, W.T, out=_buffers.empty_shaped((dz_l.shape[0], W.shape[0]), np.result_type(dz_l, W))
-                )
+                dh_prev = _product(dz_l, params[wk].T)
                 if self.skips[l]:  # h_l = f(z_l) + h_{l-1}: the gradient also flows straight through
                     dh_prev += dh
                 dh = dh_prev
