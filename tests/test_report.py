@@ -248,9 +248,12 @@ def test_cli_experiment_run_reports_a_failure(tmp_path, monkeypatch):
     assert (tmp_path / "one" / "index.html").is_file()  # the page shows the traceback
 
 
+_CLOCK_FIELDS = {"elapsed_s", "generated"}  # run times and the wall-clock minute of the run
+
+
 def _strip_times(d):
     if isinstance(d, dict):
-        return {k: _strip_times(v) for k, v in d.items() if k != "elapsed_s"}
+        return {k: _strip_times(v) for k, v in d.items() if k not in _CLOCK_FIELDS}
     if isinstance(d, list):
         return [_strip_times(v) for v in d]
     return d
