@@ -117,6 +117,43 @@ def test_find_critical_points_recovers_every_listed_one(name):
     assert values == sorted(values)
 
 
+class _OnePoint:
+    """A user's function written for one point at a time: indexing ``x[1]`` of a stack of points
+    would read the second point, not the second coordinate."""
+
+    def __init__(self, f):
+        self.f, self.dim = f, f.dim
+
+    def value(self, x):
+        assert np.shape(x) == (self.dim,)
+        return float(self.f.value(x))
+
+    def grad(self, x):
+        assert np.shape(x) == (self.dim,)
+        return np.array([float(self.f.grad(x)[i]) for i in range(self.dim)])
+
+    def hessian(self, x):
+        assert np.shape(x) == (self.dim,)
+        return self.f.hessian(x)
+
+
+@pytest.mark.parametrize("name", ["himmelblau", "monkey_saddle", "anatomy"])
+def test_a_function_of_one_point_at_a_time_gives_the_vectorized_critical_points(name):
+    f = F.get(name)
+    starts = np.random.default_rng(0).uniform(*np.array(f.limits).T, size=(12, f.dim))
+    vectorized = ll.landscape.find_critical_points(f, starts)
+    one = ll.landscape.find_critical_points(_OnePoint(f), starts)
+    assert [r.kind for r in one] == [r.kind for r in vectorized] and len(one) > 0
+    np.testing.assert_allclose([r.point for r in one], [r.point for r in vectorized], rtol=0, atol=1e-12)
+
+
+def test_a_function_of_one_point_at_a_time_with_the_wrong_hessian_shape_is_named():
+    f = _OnePoint(F.get("booth"))
+    f.hessian = lambda x: np.eye(3)
+    with pytest.raises(ValueError, match=r"find_critical_points: the function's hessian must have shape"):
+        ll.landscape.find_critical_points(f, np.ones((2, 2)))
+
+
 def test_find_on_the_anatomy_finds_exactly_four():
     f = F.get("anatomy")
     found = ll.landscape.find_critical_points(f, np.linspace(-2.9, 2.0, 50))

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from losslab._core.tree import tree_ravel
 from losslab._core.validation import check_int, check_positive
+from losslab.train.race import Evaluator
 
 __all__ = ["CriticalPointResult", "classify_critical_point", "find_critical_points"]
 
@@ -203,7 +204,8 @@ def find_critical_points(
     step on :math:`\tfrac12\lVert\nabla f\rVert^2`, which equals Newton's step where :math:`H` is
     invertible and stays defined where it is singular), so minima, maxima, saddles and degenerate
     points are all attractors. ``starts`` has shape ``(S, n)`` (a grid's points reshaped); ``f``
-    needs ``grad`` and ``hessian`` on flat points (vectorized ones are run all starts at once).
+    needs ``grad`` and ``hessian`` on one flat point, or on a stack of them when it declares
+    ``vectorized = True`` (then all starts are run at once).
     A run counts when it ends with :math:`\lVert\nabla f\rVert \le 10^{-10}\max(1, \lVert H\rVert)`,
     its last Newton step shorter than :math:`10^{-8}\max(1, \lVert x\rVert)` (runs drifting along a
     plateau, where the gradient underflows without vanishing, do not count) and inside ``radius`` (default: 10 times the largest start's norm); points within
@@ -234,16 +236,11 @@ def find_critical_points(
         if radius is None
         else check_positive(where, "radius", radius)
     )
-    n = X.shape[1]
+    evaluate = Evaluator(f, where)
     with np.errstate(all="ignore"):
-        try:
-            ends, last = _newton_batch(f, X, max_iter)
-        except (ValueError, IndexError):  # not vectorized over points: one start at a time
-            runs = [_newton_batch(f, x[None, :], max_iter) for x in X]
-            ends = np.concatenate([r[0] for r in runs])
-            last = np.concatenate([r[1] for r in runs])
-        G = np.asarray(f.grad(ends), dtype=np.float64).reshape(-1, n)
-        H = np.asarray(f.hessian(ends), dtype=np.float64).reshape(-1, n, n)
+        ends, last = _newton_batch(evaluate, X, max_iter)
+        G = evaluate.grads(ends)
+        H = evaluate.hessians(ends)
     hnorm = np.linalg.norm(H, axis=(1, 2)) if H.size else np.zeros(0)
     ok = (
         np.all(np.isfinite(ends), axis=1)
@@ -258,7 +255,7 @@ def find_critical_points(
             found.append(x)
     # The curvature of reference: the median spectral norm over the starts (see classify's scale).
     with np.errstate(all="ignore"):
-        H0 = np.asarray(f.hessian(X), dtype=np.float64).reshape(-1, n, n)
+        H0 = evaluate.hessians(X)
     norms = np.linalg.norm(H0, ord=2, axis=(1, 2))
     norms = norms[np.isfinite(norms) & (norms > 0)]
     ref = float(np.median(norms)) if norms.size else None
@@ -270,15 +267,12 @@ def find_critical_points(
     return results
 
 
-def _newton_batch(f: Any, X: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+def _newton_batch(evaluate: Evaluator, X: np.ndarray, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
     """Newton iterates after ``max_iter`` steps (or convergence) and each run's last step length."""
     x = X.copy()
-    n = x.shape[1]
     last = np.full(x.shape[0], np.inf)
     for _ in range(max_iter):
-        g = np.asarray(f.grad(x), dtype=np.float64).reshape(x.shape)
-        H = np.asarray(f.hessian(x), dtype=np.float64).reshape(x.shape[0], n, n)
-        step = _lstsq_batch(H, g)
+        step = _lstsq_batch(evaluate.hessians(x), evaluate.grads(x))
         bad = ~np.all(np.isfinite(step), axis=1)
         step[bad] = 0.0
         x = x - step

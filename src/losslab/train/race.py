@@ -126,7 +126,7 @@ def race(
             )
         # one noise generator per optimizer, all seeded alike: every optimizer sees the same draws
         runners.append(_Runner(name, opt, _providers(function, name, opt), np.random.default_rng(seed), w0))
-    evaluate = _Evaluator(function)
+    evaluate = Evaluator(function, "race")
     k = len(runners)
     # Every runner's record, row t at step t: iterates, values and squared gradient norms.
     paths = np.empty((steps + 1, k, w0.size))
@@ -233,13 +233,14 @@ class _Runner:
         self.diverged_step: int | None = None
 
 
-class _Evaluator:
-    """The function's values and gradients at a stack of points ``(k, dim)``: one call when the
-    function declares itself ``vectorized`` (every :mod:`losslab.landscape.functions` one does),
-    else one call per point."""
+class Evaluator:
+    """A function's values, gradients and Hessians at a stack of points ``(k, dim)``: one call when
+    the function declares itself ``vectorized`` (every :mod:`losslab.landscape.functions` one does),
+    else one call per point. ``where`` names the caller in the errors."""
 
-    def __init__(self, function: Any) -> None:
+    def __init__(self, function: Any, where: str) -> None:
         self.function = function
+        self.where = where
         self.batched = bool(getattr(function, "vectorized", False))
 
     def values(self, points: np.ndarray) -> np.ndarray:
@@ -253,8 +254,27 @@ class _Evaluator:
         else:
             g = np.stack([np.asarray(self.function.grad(p), dtype=np.float64).reshape(-1) for p in points])
         if g.shape != points.shape:
-            raise ValueError(f"race: the function's grad must have the shape of its point, got {g.shape[1:]}")
+            raise ValueError(
+                f"{self.where}: the function's grad must have the shape of its point, got {g.shape[1:]}"
+            )
         return g
+
+    def hessians(self, points: np.ndarray) -> np.ndarray:
+        k, n = points.shape
+        if self.batched:
+            h = np.asarray(self.function.hessian(points), dtype=np.float64)
+        else:  # a one-dimensional function's Hessian may come as a number
+            h = np.stack([_square(np.asarray(self.function.hessian(p), dtype=np.float64), n) for p in points])
+        if h.shape != (k, n, n):
+            raise ValueError(
+                f"{self.where}: the function's hessian must have shape (dim, dim) = ({n}, {n}) at a "
+                f"point, got {h.shape[1:]}"
+            )
+        return h
+
+
+def _square(h: np.ndarray, n: int) -> np.ndarray:
+    return h.reshape(n, n) if h.size == n * n else h
 
 
 def _providers(function: Any, name: str, opt: GradientTransformation) -> dict[str, Any]:
