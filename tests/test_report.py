@@ -3,7 +3,9 @@
 
 import html
 import json
+import os
 import re
+import stat
 
 import pytest
 from typer.testing import CliRunner
@@ -142,6 +144,26 @@ def test_an_interrupted_run_leaves_the_previous_report(tmp_path, monkeypatch):
         ll.report.write_tour(out, ["ce-vs-mse"], quick=True)
     assert (out / "index.html").read_text(encoding="utf-8") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no temporary directory left
+
+
+def test_a_place_that_cannot_be_written_fails_before_the_run(tmp_path, monkeypatch):
+    from losslab.report import tour as tour_module
+
+    ran = []
+    monkeypatch.setattr(tour_module, "run_tour", lambda *a, **k: ran.append(a))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError):
+        ll.report.write_tour(tmp_path / "file" / "r", ["loss-zoo"], quick=True)
+    assert ran == []
+
+
+def test_the_report_has_the_usual_permissions(tmp_path):
+    old = os.umask(0o027)
+    try:
+        ll.report.write_tour(tmp_path / "r", ["loss-zoo"], quick=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o750  # not mkdtemp's private 0700
 
 
 def test_write_tour_replaces_an_existing_report_and_refuses_a_file(tmp_path):

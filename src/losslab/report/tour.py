@@ -16,9 +16,9 @@ import io
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -264,14 +264,13 @@ def write_tour(
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise ValueError(f"tour: out must be a directory, got the file {str(target)!r}")
-    tour = run_tour(names, seed=seed, quick=quick, progress=progress, workers=workers)
-    page = render(tour)
+    # The temporary directory comes first, so that a place that cannot be written fails at once,
+    # not after the run.
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would make the moved report private
+    tmp = _fresh_directory(target.parent, f".{target.name}.")
     try:
+        tour = run_tour(names, seed=seed, quick=quick, progress=progress, workers=workers)
+        page = render(tour)
         (tmp / "index.html").write_text(page, encoding="utf-8")
         (tmp / "results.json").write_text(json.dumps(tour.to_dict(), indent=2), encoding="utf-8")
         if not target.exists():
@@ -283,3 +282,16 @@ def write_tour(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target / "index.html"
+
+
+def _fresh_directory(parent: Path, prefix: str) -> Path:
+    """A new directory in ``parent`` with the process's usual permissions (``mkdtemp`` makes it
+    0700, which would make the moved report private; changing the umask to read it is not
+    thread-safe)."""
+    while True:
+        path = parent / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir()
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+        return path
