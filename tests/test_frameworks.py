@@ -154,3 +154,17 @@ def test_optimizer_on_nn_parameter_data():
     new, _ = ll.optim.step(opt, torch.full((3,), 0.5, dtype=torch.float64), state, w.data)
     assert isinstance(new, torch.Tensor)
     np.testing.assert_allclose(new.numpy(), np.full(3, 1.0 - 0.1 * 0.5 / (0.5 + 1e-8)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_framework_parameters_keep_their_library_and_float_dtype_as_numpy_ones_do(jax64, framework, dtype):
+    start = np.array([1.0, -2.0, 3.0]).astype(dtype)
+    grad = np.array([0.5, 0.25, -1.0], dtype=np.float32 if dtype == "float32" else np.float64)
+    to = torch.from_numpy if framework == "torch" else jax64.numpy.asarray
+    opt = ll.optim.sgd(lr=0.1, momentum=0.9)
+    want, _ = ll.optim.step(opt, grad, opt.init(start), start)
+    got, _ = ll.optim.step(opt, to(grad), opt.init(to(start)), to(start))
+    assert type(got).__module__.split(".")[0] in {"torch", "jax", "jaxlib"}
+    assert str(got.dtype).rsplit(".", 1)[-1] == str(want.dtype)  # float32 stays, integers become float64
+    np.testing.assert_array_equal(np.asarray(got), want)

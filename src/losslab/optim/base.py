@@ -47,6 +47,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from losslab._core import buffers as _buffers
+from losslab._core.arrays import array_namespace
 from losslab._core.config import get_config
 from losslab._core.tree import tree_map
 from losslab._core.validation import check_finite_tree, check_tree_leaves, check_tree_match
@@ -317,7 +318,16 @@ def _add_leaf(p: Any, u: Any) -> Any:
             out = _buffers.empty(p_arr.size, dtype).reshape(p_arr.shape)
             return np.add(p_arr, u_arr, out=out, casting="unsafe")
         return np.asarray(p_arr + u_arr).astype(dtype, copy=False)
-    return p + u
+    # A framework's array (a torch tensor, a JAX array): the update, computed in NumPy, joins it in
+    # its own namespace and on its device (NumPy adding a tensor would wrap its result through the
+    # tensor's outdated __array_wrap__, which NumPy 2 deprecates).
+    import array_api_compat
+
+    xp = array_namespace(p)
+    dtype = p.dtype if xp.isdtype(p.dtype, "real floating") else xp.float64
+    return xp.astype(
+        p + xp.asarray(u, device=array_api_compat.device(p)), dtype
+    )  # as NumPy's: add, then cast
 
 
 def step(
