@@ -526,6 +526,8 @@ def test_out_of_range_class_index_raises():
         L.multiclass_hinge(z, [0, -1, 1])
     with pytest.raises(TypeError, match="integer class indices"):
         SCCE(z, [0.5, 1.0, 2.0])
+    with pytest.raises(ValueError, match=r"class indices, got -1e\+300"):  # whole, but past int64
+        SCCE(z, [0.0, -1e300, 1.0], from_logits=True)
 
 
 @pytest.mark.parametrize("loss", [L.hinge, L.squared_hinge, L.smoothed_hinge])

@@ -77,6 +77,19 @@ def test_confusion_matrix_counts_true_rows_and_predicted_columns():
     assert metrics.confusion_matrix(PROBS, LABELS, n_classes=4).shape == (4, 4)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_labels_of_any_float_width_are_read_and_bad_ones_named():
+    labels16 = np.asarray(LABELS, dtype=np.float16)  # 2**31 overflows float16: compared as floats
+    np.testing.assert_array_equal(
+        metrics.confusion_matrix(PROBS, labels16), metrics.confusion_matrix(PROBS, LABELS)
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"accuracy: y_true must hold class labels in \[0, 2\*\*31\), got labels from -2 to 1",
+    ):
+        metrics.accuracy(np.zeros((2, 3)), [1, -2])
+
+
 def test_per_class_precision_recall_f1():
     recall = metrics.recall(PROBS, LABELS, average=None)
     precision = metrics.precision(PROBS, LABELS, average=None)

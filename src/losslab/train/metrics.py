@@ -114,10 +114,10 @@ def _labels(
         raise ValueError(f"{where}: y_true must hold one label per sample, got shape {np.shape(y_true)}")
     if not np.all(true == np.round(true)):
         raise ValueError(f"{where}: y_true must hold integer labels (or one-hot rows)")
-    if true.size and not (true.min() >= 0 and true.max() < 2**31):
+    low, high = (float(true.min()), float(true.max())) if true.size else (0.0, 0.0)
+    if not (low >= 0 and high < 2**31):
         raise ValueError(
-            f"{where}: y_true must hold class labels in [0, 2**31), got labels from {true.min()!r} to "
-            f"{true.max()!r}"
+            f"{where}: y_true must hold class labels in [0, 2**31), got labels from {low:g} to {high:g}"
         )
     return pred, true.astype(np.int64)
 
