@@ -183,7 +183,7 @@ def as_int(xp: ModuleType, x: Any, name: str, where: str) -> Any:
             and np.all(np.isfinite(arr))
             and np.all(arr == np.round(arr))
         ):
-            if np.abs(arr).max() >= 2.0**63:  # the cast would wrap around
+            if float(np.abs(arr).max()) >= 2.0**63:  # the cast would wrap around
                 raise ValueError(
                     f"{where}: {name} must hold class indices, got {float(arr.flat[np.abs(arr).argmax()])!r}"
                 )

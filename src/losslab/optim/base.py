@@ -320,14 +320,12 @@ def _add_leaf(p: Any, u: Any) -> Any:
         return np.asarray(p_arr + u_arr).astype(dtype, copy=False)
     # A framework's array (a torch tensor, a JAX array): the update, computed in NumPy, joins it in
     # its own namespace and on its device (NumPy adding a tensor would wrap its result through the
-    # tensor's outdated __array_wrap__, which NumPy 2 deprecates).
+    # tensor's outdated __array_wrap__, which NumPy 2 deprecates); added, then cast, as above.
     import array_api_compat
 
     xp = array_namespace(p)
     dtype = p.dtype if xp.isdtype(p.dtype, "real floating") else xp.float64
-    return xp.astype(
-        p + xp.asarray(u, device=array_api_compat.device(p)), dtype
-    )  # as NumPy's: add, then cast
+    return xp.astype(p + xp.asarray(u, device=array_api_compat.device(p)), dtype)
 
 
 def step(
