@@ -28,6 +28,7 @@ The three momentum forms of the curriculum, and how they relate for a constant l
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
@@ -578,6 +579,43 @@ def _adam_eps(eps: float, b2: float, count: int, eps_placement: str) -> tuple[fl
     return eps, 0.0
 
 
+class _AdamScalars(NamedTuple):
+    """One Adam step's learning rate and the coefficients :func:`_adam_leaf` takes."""
+
+    eta: float
+    coef: float
+    root_scale: float
+    eps_out: float
+    eps_in: float
+    grad_coef: float  # coupled weight decay: g + wd * p
+    param_coef: float  # decoupled weight decay: p - eta * wd * p
+
+
+def _adam_scalars(
+    step: int,
+    *,
+    lr: LearningRate | None,
+    b1: float,
+    b2: float,
+    eps: float,
+    eps_placement: str,
+    weight_decay: float,
+    decoupled: bool,
+) -> _AdamScalars:
+    """The scalars of the step taken from a state at ``step`` (``lr=None``: the direction, scale 1)."""
+    count = step + 1
+    eta = 1.0 if lr is None else _lr_at(lr, step)
+    coef, root_scale = _adam_coefficients(count, b1, b2, 1.0 if lr is None else -eta, eps_placement)
+    eps_out, eps_in = _adam_eps(eps, b2, count, eps_placement)
+    param_coef = grad_coef = 0.0
+    if weight_decay != 0.0:
+        if decoupled:
+            param_coef = -eta * weight_decay
+        else:
+            grad_coef = weight_decay
+    return _AdamScalars(eta, coef, root_scale, eps_out, eps_in, grad_coef, param_coef)
+
+
 def _adam_transformation(
     where: str,
     *,
@@ -591,6 +629,10 @@ def _adam_transformation(
     decoupled: bool = False,
 ) -> GradientTransformation:
     """Adam as one transformation; ``lr=None`` gives the direction (``scale_by_adam``)."""
+    scalars_at = functools.partial(
+        _adam_scalars, lr=lr, b1=b1, b2=b2, eps=eps, eps_placement=eps_placement,
+        weight_decay=weight_decay, decoupled=decoupled,
+    )  # fmt: skip
 
     def init(params: Tree) -> ScaleByAdamState:
         zeros = _zeros(params)
@@ -598,17 +640,9 @@ def _adam_transformation(
         return ScaleByAdamState(0, zeros, _zeros(params), _zeros(params) if amsgrad else None, first_lr)
 
     def run(grads: Tree, state: ScaleByAdamState, params: Tree, apply: bool) -> tuple[Tree, ScaleByAdamState]:
-        count = state.step + 1
-        eta = 1.0 if lr is None else _lr_at(lr, state.step)
-        coef, root_scale = _adam_coefficients(count, b1, b2, 1.0 if lr is None else -eta, eps_placement)
-        eps_out, eps_in = _adam_eps(eps, b2, count, eps_placement)
-        param_coef = grad_coef = 0.0
+        sc = scalars_at(state.step)
         if weight_decay != 0.0:
             _need_params(where, params)
-            if decoupled:
-                param_coef = -eta * weight_decay
-            else:
-                grad_coef = weight_decay
         # The fused step checks the gradients' finiteness in its own pass (see checks_finite_grads).
         probe: list[float] | None = [] if apply and get_config().validate else None
         use_params = params is not None and (apply or weight_decay != 0.0)
@@ -622,14 +656,14 @@ def _adam_transformation(
                 vm,
                 b1=b1,
                 b2=b2,
-                eps=eps_out,
-                coef=coef,
-                root_scale=root_scale,
+                eps=sc.eps_out,
+                coef=sc.coef,
+                root_scale=sc.root_scale,
                 param=p,
-                param_coef=param_coef,
-                grad_param_coef=grad_coef,
+                param_coef=sc.param_coef,
+                grad_param_coef=sc.grad_coef,
                 apply=apply,
-                eps_inside=eps_in,
+                eps_inside=sc.eps_in,
                 probe=probe,
             ),
             grads,
@@ -642,8 +676,10 @@ def _adam_transformation(
             check_finite_tree("step", "grads", grads)  # raises, naming the leaf
             check_finite_tree("step", "params", params)
         pick = [tree_map(lambda g, r, i=i: r[i], grads, results) for i in range(4)]
-        used_lr = None if lr is None else eta
-        return pick[0], ScaleByAdamState(count, pick[1], pick[2], pick[3] if amsgrad else None, used_lr)
+        used_lr = None if lr is None else sc.eta
+        return pick[0], ScaleByAdamState(
+            state.step + 1, pick[1], pick[2], pick[3] if amsgrad else None, used_lr
+        )
 
     def update(
         grads: Tree, state: ScaleByAdamState, params: Tree = None, **extra: Any
@@ -660,55 +696,30 @@ def _adam_transformation(
     numpy = GradientTransformation(init, update, None if lr is None else step)
     if lr is None or eps_placement == "inside":  # (the kernel adds eps outside the root)
         return numpy
-    return _compiled.with_compiled_step(
-        numpy,
-        _AdamKernel(
-            lr, b1=b1, b2=b2, eps=eps, amsgrad=amsgrad, eps_placement=eps_placement,
-            weight_decay=weight_decay, decoupled=decoupled,
-        ),
-    )  # fmt: skip
+    return _compiled.with_compiled_step(numpy, _AdamKernel(scalars_at, b1=b1, b2=b2, amsgrad=amsgrad))
 
 
 class _AdamKernel(_compiled.Kernel):
     """Adam's fused step as one compiled pass per leaf (``adam_serial``): the operations of
-    :func:`_adam_leaf` with ``apply=True``, element by element, so bitwise its results."""
+    :func:`_adam_leaf` with ``apply=True``, element by element, so bitwise its results; the step's
+    scalars come from the same ``scalars_at`` (:func:`_adam_scalars`) as the NumPy step's."""
 
     name = "adam"
 
     def __init__(
-        self,
-        lr: LearningRate,
-        *,
-        b1: float,
-        b2: float,
-        eps: float,
-        amsgrad: bool,
-        eps_placement: str,
-        weight_decay: float,
-        decoupled: bool,
+        self, scalars_at: Callable[[int], _AdamScalars], *, b1: float, b2: float, amsgrad: bool
     ) -> None:
-        self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
-        self.amsgrad, self.eps_placement = amsgrad, eps_placement
-        self.weight_decay, self.decoupled = weight_decay, decoupled
+        self.scalars_at, self.b1, self.b2, self.amsgrad = scalars_at, b1, b2, amsgrad
         self.slots = (True, True, amsgrad)
 
     def prepare(self, state: ScaleByAdamState) -> tuple[list[Any], tuple[Any, ...], Any]:
-        count = state.step + 1
-        eta = _lr_at(self.lr, state.step)
-        coef, root_scale = _adam_coefficients(count, self.b1, self.b2, -eta, self.eps_placement)
-        eps_out, _ = _adam_eps(self.eps, self.b2, count, self.eps_placement)
-        param_coef = grad_coef = 0.0
-        if self.weight_decay != 0.0:
-            if self.decoupled:
-                param_coef = -eta * self.weight_decay
-            else:
-                grad_coef = self.weight_decay
+        sc = self.scalars_at(state.step)
         trees = [state.mu, state.nu, state.nu_max] if self.amsgrad else [state.mu, state.nu]
         scalars = (
-            1.0 - self.b1, 1.0 - self.b2, self.b2, coef / root_scale, eps_out / root_scale,
-            grad_coef, param_coef, self.amsgrad,
+            1.0 - self.b1, 1.0 - self.b2, self.b2, sc.coef / sc.root_scale, sc.eps_out / sc.root_scale,
+            sc.grad_coef, sc.param_coef, self.amsgrad,
         )  # fmt: skip
-        return trees, scalars, eta
+        return trees, scalars, sc.eta
 
     def rebuild(self, state: ScaleByAdamState, ctx: Any, new: list[Any]) -> ScaleByAdamState:
         return ScaleByAdamState(state.step + 1, new[0], new[1], new[2] if self.amsgrad else None, ctx)
