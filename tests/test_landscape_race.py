@@ -154,6 +154,11 @@ def test_a_gradient_of_the_wrong_shape_is_an_error():
         ValueError, match=r"race: the function's grad must have the shape of its point, got \(3,\)"
     ):
         ll.landscape.race(odd, {"gd": ll.optim.sgd(lr=0.1)}, steps=2)
+    odd = SimpleNamespace(value=bowl.value, grad=bowl.grad, hessian=lambda w: np.eye(3), start=bowl.start)
+    with pytest.raises(
+        ValueError, match=r"race: the function's hessian must have shape \(dim, dim\) = \(2, 2\)"
+    ):
+        ll.landscape.race(odd, {"newton": ll.optim.newton()}, steps=2)
 
 
 def test_race_errors():

@@ -118,6 +118,7 @@ def race(
     if f_star is None and minima:
         f_star = min(float(function.value(m)) for m in minima)
     max_norm_sq = max_norm * max_norm
+    evaluate = Evaluator(function, "race")
     runners = []
     for name, opt in optimizers.items():
         if not isinstance(opt, GradientTransformation):
@@ -125,8 +126,7 @@ def race(
                 f"race: optimizer {name!r} must be a GradientTransformation, got {type(opt).__name__}"
             )
         # one noise generator per optimizer, all seeded alike: every optimizer sees the same draws
-        runners.append(_Runner(name, opt, _providers(function, name, opt), np.random.default_rng(seed), w0))
-    evaluate = Evaluator(function, "race")
+        runners.append(_Runner(name, opt, _providers(evaluate, name, opt), np.random.default_rng(seed), w0))
     k = len(runners)
     # Every runner's record, row t at step t: iterates, values and squared gradient norms.
     paths = np.empty((steps + 1, k, w0.size))
@@ -277,15 +277,17 @@ def _square(h: np.ndarray, n: int) -> np.ndarray:
     return h.reshape(n, n) if h.size == n * n else h
 
 
-def _providers(function: Any, name: str, opt: GradientTransformation) -> dict[str, Any]:
+def _providers(evaluate: Evaluator, name: str, opt: GradientTransformation) -> dict[str, Any]:
     """For each extra argument ``opt`` declares, the function of the iterate that supplies it."""
     available = {
-        "hessian": lambda w: np.asarray(function.hessian(w), dtype=np.float64),
-        "value": lambda w: float(function.value(w)),
+        "hessian": lambda w: evaluate.hessians(w[None, :])[0],
+        "value": lambda w: float(evaluate.values(w[None, :])[0]),
     }
     out = {}
     for key in sorted(opt.extra_args):
-        if key not in available or (key == "hessian" and not callable(getattr(function, "hessian", None))):
+        if key not in available or (
+            key == "hessian" and not callable(getattr(evaluate.function, "hessian", None))
+        ):
             raise ValueError(
                 f"race: optimizer {name!r} needs {key}= at every update, which the function does not give"
             )
