@@ -183,9 +183,10 @@ def as_int(xp: ModuleType, x: Any, name: str, where: str) -> Any:
             and np.all(np.isfinite(arr))
             and np.all(arr == np.round(arr))
         ):
-            if float(np.abs(arr).max()) >= 2.0**63:  # the cast would wrap around
+            size = np.abs(arr)
+            if float(size.max()) >= 2.0**63:  # the cast would wrap around
                 raise ValueError(
-                    f"{where}: {name} must hold class indices, got {float(arr.flat[np.abs(arr).argmax()])!r}"
+                    f"{where}: {name} must hold class indices, got {float(arr.flat[size.argmax()])!r}"
                 )
             return arr.astype(np.int64)
         if arr.size == 0 and np.issubdtype(dtype, np.floating):
